@@ -1,0 +1,63 @@
+use std::process::ExitCode;
+
+use verda_patch::Result;
+use verda_patch::queue::check::check;
+use verda_patch::queue::lint::Severity;
+
+use super::{Context, failed, print_json};
+
+/// CI gate: every series applies on its pin; manifest, series and patches lint clean. Writes nothing.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Example:\n  verda-patch check nova   exit 1 if a patch no longer applies on the pin or a lint error is found"
+)]
+pub struct Args {
+    /// Projects (default: all).
+    projects: Vec<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
+    let ws = context.workspace()?;
+    let progress = context.progress();
+    let mut results = Vec::new();
+    for project in ws.select(&args.projects)? {
+        let result = check(&ws, &project, progress.as_ref())?;
+        if !args.json {
+            for finding in &result.findings {
+                let location = match finding.line {
+                    Some(line) => format!("{}:{line}", finding.file),
+                    None => finding.file.clone(),
+                };
+                let label = match finding.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                };
+                eprintln!("{label}: {location}: {}", finding.message);
+            }
+            let errors = result
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count();
+            let warnings = result.findings.len() - errors;
+            context.say(format!(
+                "{project}: {}/{} patches apply on {}; {errors} error(s), {warnings} warning(s)",
+                result.applied.len(),
+                result.patches,
+                result.pin
+            ));
+        }
+        results.push(result);
+    }
+    if args.json {
+        print_json(&results);
+    }
+    if results.iter().all(|r| r.ok()) {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(failed())
+    }
+}

@@ -1,0 +1,146 @@
+//! Command-line front end: one file per subcommand, each with `Args` (clap
+//! derive) and `run`. Only this module prints.
+
+mod apply;
+mod check;
+mod export;
+mod fetch;
+mod init;
+mod list;
+mod status;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use verda_patch::Result;
+use verda_patch::manifest::Workspace;
+use verda_patch::progress::{Progress, Silent};
+
+#[derive(Parser)]
+#[command(
+    name = "verda-patch",
+    version,
+    about = "Keep a downstream fork as a repository of categorised patches on a pinned upstream release",
+    after_help = "Examples:\n  verda-patch apply            build custom-source/<project> for every project\n  verda-patch export nova      turn commits made in custom-source/nova back into patch files\n  verda-patch check            CI gate: every queue applies on its pin, lint clean\n\nExit codes: 0 ok, 1 failure or blocking findings, 2 usage error, 3 stopped on a conflict."
+)]
+pub struct Cli {
+    /// Run as if started in DIR (like `git -C`).
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    directory: Option<PathBuf>,
+    /// Print only errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Init(init::Args),
+    Fetch(fetch::Args),
+    Apply(apply::Args),
+    Export(export::Args),
+    Check(check::Args),
+    List(list::Args),
+    Status(status::Args),
+}
+
+/// What every command gets: where it runs and how loud it is.
+pub struct Context {
+    pub dir: PathBuf,
+    pub quiet: bool,
+}
+
+impl Context {
+    pub fn workspace(&self) -> Result<Workspace> {
+        Workspace::discover(&self.dir)
+    }
+
+    /// Progress bars on a terminal, nothing otherwise.
+    pub fn progress(&self) -> Box<dyn Progress> {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            Box::new(Silent)
+        } else {
+            Box::new(Bars::default())
+        }
+    }
+
+    pub fn say(&self, text: impl AsRef<str>) {
+        if !self.quiet {
+            println!("{}", text.as_ref());
+        }
+    }
+}
+
+#[derive(Default)]
+struct Bars {
+    bar: std::cell::RefCell<Option<ProgressBar>>,
+}
+
+impl Progress for Bars {
+    fn begin(&self, label: &str, total: Option<u64>) {
+        let bar = match total {
+            Some(total) => ProgressBar::new(total).with_style(
+                ProgressStyle::with_template("{msg:>20} [{bar:30}] {pos}/{len} ({elapsed})")
+                    .expect("static template")
+                    .progress_chars("=> "),
+            ),
+            None => ProgressBar::new_spinner(),
+        };
+        bar.set_message(label.to_string());
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        if let Some(old) = self.bar.replace(Some(bar)) {
+            old.finish_and_clear();
+        }
+    }
+    fn set(&self, position: u64) {
+        if let Some(bar) = self.bar.borrow().as_ref() {
+            bar.set_position(position);
+        }
+    }
+    fn end(&self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+pub fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("plain data serialises")
+    );
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let dir = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
+    let context = Context {
+        dir,
+        quiet: cli.quiet,
+    };
+    let result = match cli.command {
+        Command::Init(args) => init::run(&context, args),
+        Command::Fetch(args) => fetch::run(&context, args),
+        Command::Apply(args) => apply::run(&context, args),
+        Command::Export(args) => export::run(&context, args),
+        Command::Check(args) => check::run(&context, args),
+        Command::List(args) => list::run(&context, args),
+        Command::Status(args) => status::run(&context, args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(error.exit_code() as u8)
+        }
+    }
+}
+
+/// Exit 1 without an error message of its own (the command printed why).
+pub fn failed() -> ExitCode {
+    ExitCode::from(1)
+}

@@ -1,0 +1,95 @@
+use std::process::ExitCode;
+
+use verda_patch::Result;
+use verda_patch::queue::status::{SourceState, status};
+
+use super::{Context, print_json};
+
+/// Each project's pin, queue and the state of custom-source.
+#[derive(clap::Args)]
+#[command(after_help = "Example:\n  verda-patch status --json")]
+pub struct Args {
+    /// Projects (default: all).
+    projects: Vec<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
+    let ws = context.workspace()?;
+    let mut all = Vec::new();
+    for project in ws.select(&args.projects)? {
+        let s = status(&ws, &project)?;
+        if !args.json {
+            let counts: Vec<String> = s
+                .by_category
+                .iter()
+                .map(|(c, n)| format!("{n} {c}"))
+                .collect();
+            println!(
+                "{}: {} patches ({}) on {} from {}",
+                s.project,
+                s.patches,
+                counts.join(", "),
+                s.pin,
+                s.source
+            );
+            match &s.custom_source {
+                SourceState::Absent => println!("  custom-source/{}: not built", s.project),
+                SourceState::Foreign { message } => {
+                    println!("  custom-source/{}: {message}", s.project)
+                }
+                SourceState::Present {
+                    head,
+                    branch,
+                    in_sync,
+                    unexported_commits,
+                    dirty_files,
+                    untracked_files,
+                    pin_changed,
+                    queue_changed,
+                } => {
+                    println!(
+                        "  custom-source/{}: {} at {}{}",
+                        s.project,
+                        branch.as_deref().unwrap_or("detached HEAD"),
+                        head.as_deref().unwrap_or("-"),
+                        if *in_sync && dirty_files.is_empty() {
+                            " (in sync)"
+                        } else {
+                            ""
+                        }
+                    );
+                    if *unexported_commits > 0 {
+                        println!("  {unexported_commits} commit(s) not exported yet");
+                    }
+                    if !dirty_files.is_empty() {
+                        println!(
+                            "  {} file(s) with uncommitted changes: {}",
+                            dirty_files.len(),
+                            dirty_files.join(", ")
+                        );
+                    }
+                    if *untracked_files > 0 {
+                        println!("  {untracked_files} untracked file(s)");
+                    }
+                    if *pin_changed {
+                        println!("  built on another pin than {}", s.pin);
+                    }
+                    if *queue_changed {
+                        println!("  patch files changed since the last apply/export");
+                    }
+                }
+            }
+            if let Some(advice) = &s.advice {
+                println!("  next: {advice}");
+            }
+        }
+        all.push(s);
+    }
+    if args.json {
+        print_json(&all);
+    }
+    Ok(ExitCode::SUCCESS)
+}

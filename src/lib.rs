@@ -1,0 +1,26 @@
+//! verda-patch: keep a downstream fork of an upstream project as a
+//! repository of categorised patch files, pinned to an upstream release.
+//!
+//! The library decides and returns typed results; only the binary prints.
+//! `repo` is the only module that speaks git, `patch` turns bytes into
+//! patches and back without I/O, `queue` holds the operations.
+
+pub mod error;
+pub mod fsutil;
+pub mod manifest;
+pub mod patch;
+pub mod progress;
+pub mod queue;
+pub mod repo;
+pub mod scaffold;
+pub mod upstream;
+
+pub use error::{Error, Result};
+
+/// Serialise an object id as its hex string.
+pub fn serde_oid<S: serde::Serializer>(
+    id: &git2::Oid,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serializer.collect_str(id)
+}

@@ -1,0 +1,258 @@
+//! `verda-patch.toml`: the projects, their upstream source and their pin,
+//! and the layout of the patch repository around it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, IoContext, Result};
+
+pub const MANIFEST: &str = "verda-patch.toml";
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    #[serde(default)]
+    pub projects: BTreeMap<String, ProjectSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSpec {
+    /// A git URL or a local path (relative to the patch repo root).
+    pub git: Option<String>,
+    /// A PyPI distribution whose release sdists are imported as snapshots.
+    pub pypi: Option<String>,
+    /// A PEP 691 simple index (`https://…/simple` or `file:///dir`), for `pypi`.
+    pub index: Option<String>,
+    /// The upstream release: a tag, a commit id, or a branch (git); a version (pypi).
+    pub pin: String,
+}
+
+/// Where a project's upstream comes from, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Git { url: String },
+    Pypi { name: String, index: String },
+}
+
+pub const DEFAULT_PYPI_INDEX: &str = "https://pypi.org/simple";
+
+impl ProjectSpec {
+    pub fn source(&self, root: &Path) -> Source {
+        match (&self.git, &self.pypi) {
+            (Some(url), _) => Source::Git {
+                url: resolve_local(root, url),
+            },
+            (None, Some(name)) => Source::Pypi {
+                name: name.clone(),
+                index: self
+                    .index
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_PYPI_INDEX.to_string()),
+            },
+            (None, None) => unreachable!("validated in Manifest::parse"),
+        }
+    }
+}
+
+/// A git "URL" that is a relative local path is relative to the patch repo.
+fn resolve_local(root: &Path, url: &str) -> String {
+    let looks_remote = url.contains("://") || url.contains('@') && url.contains(':');
+    if looks_remote || Path::new(url).is_absolute() {
+        url.to_string()
+    } else {
+        let path = root.join(url);
+        path.canonicalize()
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+impl Manifest {
+    pub fn parse(text: &str, file: &Path) -> Result<Manifest> {
+        let manifest: Manifest = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            Error::invalid(file, line, e.message().to_string())
+        })?;
+        for (name, spec) in &manifest.projects {
+            let bad = |message: String| {
+                Error::invalid(file, None, format!("[projects.{name}]: {message}"))
+            };
+            if !valid_project_name(name) {
+                return Err(bad(
+                    "a project name may hold only letters, digits, '.', '_' and '-'".into(),
+                ));
+            }
+            match (&spec.git, &spec.pypi) {
+                (Some(_), Some(_)) => {
+                    return Err(bad("set either `git` or `pypi`, not both".into()));
+                }
+                (None, None) => return Err(bad(
+                    "needs an upstream: `git = \"<url or path>\"` or `pypi = \"<distribution>\"`"
+                        .into(),
+                )),
+                _ => {}
+            }
+            if spec.index.is_some() && spec.pypi.is_none() {
+                return Err(bad("`index` only applies to a `pypi` source".into()));
+            }
+            if spec.pin.trim().is_empty() || spec.pin.trim() != spec.pin {
+                return Err(bad(format!(
+                    "`pin` must be a release tag or version, got {:?}",
+                    spec.pin
+                )));
+            }
+        }
+        Ok(manifest)
+    }
+}
+
+pub fn valid_project_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// The patch repository: its root, manifest and the paths around them.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub manifest: Manifest,
+}
+
+impl Workspace {
+    /// Walk up from `start` to the first directory holding `verda-patch.toml`.
+    pub fn discover(start: &Path) -> Result<Workspace> {
+        let start = start.canonicalize().at(start)?;
+        let mut dir = start.as_path();
+        loop {
+            let candidate = dir.join(MANIFEST);
+            if candidate.is_file() {
+                return Workspace::load(dir);
+            }
+            match dir.parent() {
+                Some(parent) => dir = parent,
+                None => {
+                    return Err(Error::Usage(format!(
+                        "no {MANIFEST} in {} or any parent directory; run `verda-patch init` to create a patch repository",
+                        start.display()
+                    )));
+                }
+            }
+        }
+    }
+
+    pub fn load(root: &Path) -> Result<Workspace> {
+        let file = root.join(MANIFEST);
+        let text = std::fs::read_to_string(&file).at(&file)?;
+        let manifest = Manifest::parse(&text, &file)?;
+        Ok(Workspace {
+            root: root.to_path_buf(),
+            manifest,
+        })
+    }
+
+    pub fn manifest_path(&self) -> PathBuf {
+        self.root.join(MANIFEST)
+    }
+
+    pub fn project(&self, name: &str) -> Result<&ProjectSpec> {
+        self.manifest.projects.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.manifest.projects.keys().map(String::as_str).collect();
+            Error::Usage(format!(
+                "no project `{name}` in {}; known: {}",
+                self.manifest_path().display(),
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        })
+    }
+
+    /// The projects named on the command line, or all of them.
+    pub fn select(&self, names: &[String]) -> Result<Vec<String>> {
+        if names.is_empty() {
+            if self.manifest.projects.is_empty() {
+                return Err(Error::Usage(format!(
+                    "{} lists no projects; add a [projects.<name>] table",
+                    self.manifest_path().display()
+                )));
+            }
+            return Ok(self.manifest.projects.keys().cloned().collect());
+        }
+        names
+            .iter()
+            .map(|n| self.project(n).map(|_| n.clone()))
+            .collect()
+    }
+
+    pub fn patches_dir(&self, project: &str) -> PathBuf {
+        self.root.join("patches").join(project)
+    }
+
+    pub fn series_path(&self, project: &str) -> PathBuf {
+        self.patches_dir(project).join("series")
+    }
+
+    pub fn custom_source(&self, project: &str) -> PathBuf {
+        self.root.join("custom-source").join(project)
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.join(".verda")
+    }
+
+    /// The download and mirror cache: `$VERDA_PATCH_CACHE`, else
+    /// `$XDG_CACHE_HOME/verda-patch`, else `.verda/cache` in the patch repo.
+    pub fn cache_dir(&self) -> PathBuf {
+        if let Some(dir) = std::env::var_os("VERDA_PATCH_CACHE").filter(|v| !v.is_empty()) {
+            return PathBuf::from(dir);
+        }
+        if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+            return PathBuf::from(dir).join("verda-patch");
+        }
+        self.state_dir().join("cache")
+    }
+
+    /// A path relative to the root, for messages.
+    pub fn rel(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_two_sources_and_names_the_project() {
+        let err = Manifest::parse(
+            "[projects.nova]\ngit = \"x\"\npypi = \"nova\"\npin = \"1\"\n",
+            Path::new("verda-patch.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("[projects.nova]"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_is_reported_with_its_line() {
+        let err = Manifest::parse(
+            "[projects.nova]\npypi = \"nova\"\npin = \"1\"\nbranch = \"x\"\n",
+            Path::new("m.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("m.toml:4"), "{err}");
+    }
+}

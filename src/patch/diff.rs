@@ -1,0 +1,862 @@
+//! The diff part of a patch, read the way `git apply` reads it (apply.c
+//! `find_header`, `parse_git_diff_header`, `parse_fragment`).
+
+use super::PatchError;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FileChange {
+    Modify,
+    Add,
+    Delete,
+    Rename,
+    Copy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilePatch {
+    pub change: FileChange,
+    /// Path with its first component ("a/") stripped; `None` for /dev/null.
+    pub old_path: Option<String>,
+    pub new_path: Option<String>,
+    pub old_mode: Option<u32>,
+    pub new_mode: Option<u32>,
+    /// Object ids from the `index` line, as written (possibly abbreviated).
+    pub old_id: Option<String>,
+    pub new_id: Option<String>,
+    /// A binary diff; its data is not kept, callers must refuse to apply it.
+    pub binary: bool,
+    pub hunks: Vec<Hunk>,
+    /// 1-based line of this file's first header line in the diff text.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hunk {
+    pub old_start: usize,
+    pub old_count: usize,
+    pub new_start: usize,
+    pub new_count: usize,
+    pub lines: Vec<Line>,
+    /// 1-based line of the `@@` header in the diff text.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LineKind {
+    Context,
+    Remove,
+    Add,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    pub kind: LineKind,
+    /// The line without its prefix character and without '\n'.
+    pub text: Vec<u8>,
+    /// False when the line is followed by "\ No newline at end of file".
+    pub newline: bool,
+}
+
+/// One line of some text: its bytes without the '\n', and the byte range it
+/// occupies including the '\n'.
+pub(crate) struct RawLine<'a> {
+    pub text: &'a [u8],
+    pub start: usize,
+    pub end: usize,
+}
+
+pub(crate) fn split_lines(bytes: &[u8]) -> Vec<RawLine<'_>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let (text_end, end) = match bytes[start..].iter().position(|&b| b == b'\n') {
+            Some(p) => (start + p, start + p + 1),
+            None => (bytes.len(), bytes.len()),
+        };
+        out.push(RawLine {
+            text: &bytes[start..text_end],
+            start,
+            end,
+        });
+        start = end;
+    }
+    out
+}
+
+/// Parses every file patch in `diff`. Text that is not part of a file patch
+/// (before the first one, between them, after the last) is skipped, as
+/// `git apply` does. Line numbers in errors are relative to `diff`.
+pub fn parse_diff(diff: &[u8]) -> Result<Vec<FilePatch>, PatchError> {
+    parse_diff_prefix(diff).map(|(files, _)| files)
+}
+
+/// Like [`parse_diff`], also returning how many bytes the file patches span
+/// (up to the end of the last one), so that trailing text such as a mail
+/// signature can be cut off.
+pub(crate) fn parse_diff_prefix(diff: &[u8]) -> Result<(Vec<FilePatch>, usize), PatchError> {
+    let mut parser = Parser {
+        lines: split_lines(diff),
+        i: 0,
+    };
+    let mut files = Vec::new();
+    let mut used = 0;
+    while parser.i < parser.lines.len() {
+        let text = parser.text(parser.i);
+        let file = if text.starts_with(b"diff --git ") {
+            Some(parser.git_file()?)
+        } else if text.starts_with(b"--- ")
+            && parser.text(parser.i + 1).starts_with(b"+++ ")
+            && parser.text(parser.i + 2).starts_with(b"@@ -")
+        {
+            Some(parser.traditional_file()?)
+        } else if text.starts_with(b"@@ -") && parse_hunk_header(text).is_ok() {
+            return Err(malformed(
+                parser.i + 1,
+                "hunk without a file header before it (missing \"diff --git\" or \"---\"/\"+++\" lines?)",
+            ));
+        } else {
+            parser.i += 1;
+            None
+        };
+        if let Some(file) = file {
+            files.push(file);
+            used = parser.lines[parser.i - 1].end;
+        }
+    }
+    Ok((files, used))
+}
+
+fn malformed(line: usize, message: impl Into<String>) -> PatchError {
+    PatchError::Malformed {
+        line,
+        message: message.into(),
+    }
+}
+
+struct Parser<'a> {
+    lines: Vec<RawLine<'a>>,
+    i: usize,
+}
+
+/// What the extended header lines of a `diff --git` file said.
+#[derive(Default)]
+struct GitHeader {
+    /// From "---"/"+++": `Some(None)` is /dev/null.
+    minus: Option<Option<String>>,
+    plus: Option<Option<String>>,
+    old_mode: Option<u32>,
+    new_mode: Option<u32>,
+    new_file: bool,
+    deleted: bool,
+    copy_from: Option<String>,
+    copy_to: Option<String>,
+    rename_from: Option<String>,
+    rename_to: Option<String>,
+    old_id: Option<String>,
+    new_id: Option<String>,
+}
+
+impl<'a> Parser<'a> {
+    fn text(&self, i: usize) -> &'a [u8] {
+        self.lines.get(i).map_or(&[][..], |l| l.text)
+    }
+
+    fn git_file(&mut self) -> Result<FilePatch, PatchError> {
+        let line = self.i + 1;
+        let def_name = git_header_name(&self.text(self.i)["diff --git ".len()..])
+            .map(|n| path_string(n, line))
+            .transpose()?;
+        self.i += 1;
+        let mut h = GitHeader::default();
+        while self.i < self.lines.len() {
+            let text = self.text(self.i);
+            let n = self.i + 1;
+            let rest = |prefix: &[u8]| text.strip_prefix(prefix);
+            if text.starts_with(b"@@ -") {
+                break;
+            } else if let Some(r) = rest(b"--- ") {
+                h.minus = Some(dash_name(r, n)?);
+            } else if let Some(r) = rest(b"+++ ") {
+                h.plus = Some(dash_name(r, n)?);
+            } else if let Some(r) = rest(b"old mode ") {
+                h.old_mode = Some(parse_mode(r, n)?);
+            } else if let Some(r) = rest(b"new mode ") {
+                h.new_mode = Some(parse_mode(r, n)?);
+            } else if let Some(r) = rest(b"deleted file mode ") {
+                h.deleted = true;
+                h.old_mode = Some(parse_mode(r, n)?);
+            } else if let Some(r) = rest(b"new file mode ") {
+                h.new_file = true;
+                h.new_mode = Some(parse_mode(r, n)?);
+            } else if let Some(r) = rest(b"copy from ") {
+                h.copy_from = Some(header_path(r, n)?);
+            } else if let Some(r) = rest(b"copy to ") {
+                h.copy_to = Some(header_path(r, n)?);
+            } else if let Some(r) = rest(b"rename from ").or_else(|| rest(b"rename old ")) {
+                h.rename_from = Some(header_path(r, n)?);
+            } else if let Some(r) = rest(b"rename to ").or_else(|| rest(b"rename new ")) {
+                h.rename_to = Some(header_path(r, n)?);
+            } else if text.starts_with(b"similarity index ")
+                || text.starts_with(b"dissimilarity index ")
+            {
+                // Only informative; the rename/copy lines carry the meaning.
+            } else if let Some(r) = rest(b"index ") {
+                parse_index(r, n, &mut h)?;
+            } else {
+                break;
+            }
+            self.i += 1;
+        }
+        let hunks = self.hunks()?;
+        let binary = hunks.is_empty() && self.binary()?;
+        self.finish_git_file(h, def_name, hunks, binary, line)
+    }
+
+    fn finish_git_file(
+        &self,
+        h: GitHeader,
+        def_name: Option<String>,
+        hunks: Vec<Hunk>,
+        binary: bool,
+        line: usize,
+    ) -> Result<FilePatch, PatchError> {
+        let (change, old_path, new_path) = if h.rename_from.is_some() || h.rename_to.is_some() {
+            (FileChange::Rename, h.rename_from, h.rename_to)
+        } else if h.copy_from.is_some() || h.copy_to.is_some() {
+            (FileChange::Copy, h.copy_from, h.copy_to)
+        } else {
+            let minus_null = matches!(h.minus, Some(None));
+            let plus_null = matches!(h.plus, Some(None));
+            let old = h.minus.flatten().or_else(|| def_name.clone());
+            let new = h.plus.flatten().or(def_name);
+            if h.new_file || (minus_null && !h.deleted) {
+                (FileChange::Add, None, new)
+            } else if h.deleted || plus_null {
+                (FileChange::Delete, old, None)
+            } else {
+                (FileChange::Modify, old, new)
+            }
+        };
+        let needs_old = change != FileChange::Add;
+        let needs_new = change != FileChange::Delete;
+        if (needs_old && old_path.is_none()) || (needs_new && new_path.is_none()) {
+            return Err(malformed(
+                line,
+                "diff --git header lacks file name information (a rename or copy without \
+                 \"rename from\"/\"rename to\" lines?)",
+            ));
+        }
+        let mode_change = matches!((h.old_mode, h.new_mode), (Some(a), Some(b)) if a != b);
+        if hunks.is_empty() && !binary && change == FileChange::Modify && !mode_change {
+            return Err(malformed(
+                line,
+                "this file's diff has no hunks and changes nothing (truncated patch?)",
+            ));
+        }
+        let file = FilePatch {
+            change,
+            old_path,
+            new_path,
+            old_mode: h.old_mode,
+            new_mode: h.new_mode,
+            old_id: h.old_id,
+            new_id: h.new_id,
+            binary,
+            hunks,
+            line,
+        };
+        check_creation_deletion(&file)?;
+        Ok(file)
+    }
+
+    fn traditional_file(&mut self) -> Result<FilePatch, PatchError> {
+        let line = self.i + 1;
+        let old = dash_name(&self.text(self.i)[4..], line)?;
+        let new = dash_name(&self.text(self.i + 1)[4..], line + 1)?;
+        self.i += 2;
+        let hunks = self.hunks()?;
+        let change = match (&old, &new) {
+            (None, None) => {
+                return Err(malformed(line, "both file names are /dev/null"));
+            }
+            (None, Some(_)) => FileChange::Add,
+            (Some(_), None) => FileChange::Delete,
+            (Some(_), Some(_)) => FileChange::Modify,
+        };
+        let file = FilePatch {
+            change,
+            old_path: old,
+            new_path: new,
+            old_mode: None,
+            new_mode: None,
+            old_id: None,
+            new_id: None,
+            binary: false,
+            hunks,
+            line,
+        };
+        check_creation_deletion(&file)?;
+        Ok(file)
+    }
+
+    /// Consumes a binary diff marker and its data, if one is next.
+    fn binary(&mut self) -> Result<bool, PatchError> {
+        let text = self.text(self.i);
+        if text == b"GIT binary patch" {
+            self.i += 1;
+            // A forward and an optional reverse chunk, each ended by a blank line.
+            for chunk in 0..2 {
+                let text = self.text(self.i);
+                if !(text.starts_with(b"literal ") || text.starts_with(b"delta ")) {
+                    if chunk == 0 {
+                        return Err(malformed(
+                            self.i + 1,
+                            "corrupt binary patch: expected \"literal\" or \"delta\"",
+                        ));
+                    }
+                    break;
+                }
+                self.i += 1;
+                while self.i < self.lines.len() && !self.text(self.i).is_empty() {
+                    self.i += 1;
+                }
+                self.i = (self.i + 1).min(self.lines.len());
+            }
+            return Ok(true);
+        }
+        if (text.starts_with(b"Binary files ") || text.starts_with(b"Files "))
+            && text.ends_with(b" differ")
+        {
+            self.i += 1;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn hunks(&mut self) -> Result<Vec<Hunk>, PatchError> {
+        let mut hunks = Vec::new();
+        while self.text(self.i).starts_with(b"@@ -") {
+            hunks.push(self.hunk()?);
+        }
+        Ok(hunks)
+    }
+
+    fn hunk(&mut self) -> Result<Hunk, PatchError> {
+        let line = self.i + 1;
+        let (old_start, old_count, new_start, new_count) =
+            parse_hunk_header(self.text(self.i)).map_err(|m| malformed(line, m))?;
+        self.i += 1;
+        let (mut old_left, mut new_left) = (old_count, new_count);
+        let mut lines: Vec<Line> = Vec::new();
+        let truncated = |old_left: usize, new_left: usize| {
+            let (side, expected, left) = if old_left > 0 {
+                ("old", old_count, old_left)
+            } else {
+                ("new", new_count, new_left)
+            };
+            PatchError::HunkCount {
+                line,
+                side,
+                expected,
+                found: expected - left,
+            }
+        };
+        let too_many = |side: &str, expected: usize, n: usize| {
+            malformed(
+                n,
+                format!(
+                    "hunk at line {line} has more {side} lines than the {expected} its header says"
+                ),
+            )
+        };
+        while old_left > 0 || new_left > 0 {
+            if self.i >= self.lines.len() {
+                return Err(truncated(old_left, new_left));
+            }
+            let text = self.text(self.i);
+            let n = self.i + 1;
+            let (kind, body) = match text.first() {
+                // GNU diff writes an empty context line as an empty line.
+                None => (LineKind::Context, text),
+                Some(b' ') => (LineKind::Context, &text[1..]),
+                Some(b'-') => (LineKind::Remove, &text[1..]),
+                Some(b'+') => (LineKind::Add, &text[1..]),
+                Some(b'\\') => {
+                    self.no_newline_marker(&mut lines)?;
+                    continue;
+                }
+                Some(_) => return Err(truncated(old_left, new_left)),
+            };
+            if kind != LineKind::Add {
+                old_left = old_left
+                    .checked_sub(1)
+                    .ok_or_else(|| too_many("old", old_count, n))?;
+            }
+            if kind != LineKind::Remove {
+                new_left = new_left
+                    .checked_sub(1)
+                    .ok_or_else(|| too_many("new", new_count, n))?;
+            }
+            lines.push(Line {
+                kind,
+                text: body.to_vec(),
+                newline: true,
+            });
+            self.i += 1;
+        }
+        if self.text(self.i).starts_with(b"\\") {
+            self.no_newline_marker(&mut lines)?;
+        }
+        if lines.iter().all(|l| l.kind == LineKind::Context) {
+            return Err(malformed(line, "hunk changes nothing"));
+        }
+        Ok(Hunk {
+            old_start,
+            old_count,
+            new_start,
+            new_count,
+            lines,
+            line,
+        })
+    }
+
+    /// "\ No newline at end of file" (in whatever language the diff tool
+    /// spoke): the line before it has no '\n'.
+    fn no_newline_marker(&mut self, lines: &mut [Line]) -> Result<(), PatchError> {
+        let text = self.text(self.i);
+        // apply.c accepts any "\ " line of at least 12 bytes with its '\n'.
+        let last = lines
+            .last_mut()
+            .filter(|_| text.starts_with(b"\\ ") && text.len() >= 11);
+        let Some(last) = last else {
+            return Err(malformed(
+                self.i + 1,
+                "unexpected line in hunk (expected \"\\ No newline at end of file\")",
+            ));
+        };
+        last.newline = false;
+        self.i += 1;
+        Ok(())
+    }
+}
+
+fn check_creation_deletion(file: &FilePatch) -> Result<(), PatchError> {
+    for hunk in &file.hunks {
+        if file.change == FileChange::Add && hunk.old_count > 0 {
+            return Err(malformed(hunk.line, "new file depends on old contents"));
+        }
+        if file.change == FileChange::Delete && hunk.new_count > 0 {
+            return Err(malformed(hunk.line, "deleted file still has contents"));
+        }
+    }
+    Ok(())
+}
+
+fn parse_num(s: &[u8]) -> Result<(usize, &[u8]), &'static str> {
+    let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 {
+        return Err("malformed hunk header (expected \"@@ -a,b +c,d @@\")");
+    }
+    let mut n: usize = 0;
+    for &d in &s[..digits] {
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(usize::from(d - b'0')))
+            .ok_or("hunk header has an absurdly large number")?;
+    }
+    Ok((n, &s[digits..]))
+}
+
+/// apply.c `parse_range`: "start[,count]" where an omitted count means 1.
+fn parse_range(s: &[u8]) -> Result<(usize, usize, &[u8]), &'static str> {
+    let (start, rest) = parse_num(s)?;
+    match rest.strip_prefix(b",") {
+        Some(rest) => {
+            let (count, rest) = parse_num(rest)?;
+            Ok((start, count, rest))
+        }
+        None => Ok((start, 1, rest)),
+    }
+}
+
+/// "@@ -a[,b] +c[,d] @@[ anything]".
+fn parse_hunk_header(text: &[u8]) -> Result<(usize, usize, usize, usize), &'static str> {
+    const BAD: &str = "malformed hunk header (expected \"@@ -a,b +c,d @@\")";
+    let rest = text.strip_prefix(b"@@ -").ok_or(BAD)?;
+    let (old_start, old_count, rest) = parse_range(rest)?;
+    let rest = rest.strip_prefix(b" +").ok_or(BAD)?;
+    let (new_start, new_count, rest) = parse_range(rest)?;
+    rest.strip_prefix(b" @@").ok_or(BAD)?;
+    Ok((old_start, old_count, new_start, new_count))
+}
+
+fn parse_mode(text: &[u8], line: usize) -> Result<u32, PatchError> {
+    let text = trim_end(text);
+    let bad = || {
+        malformed(
+            line,
+            "invalid file mode (expected octal digits such as 100644)",
+        )
+    };
+    if text.is_empty() || text.len() > 7 {
+        return Err(bad());
+    }
+    text.iter().try_fold(0u32, |acc, &b| match b {
+        b'0'..=b'7' => Ok(acc * 8 + u32::from(b - b'0')),
+        _ => Err(bad()),
+    })
+}
+
+/// "index <old>..<new>[ <mode>]"; like apply.c, an index line that does not
+/// have this shape is ignored.
+fn parse_index(text: &[u8], line: usize, h: &mut GitHeader) -> Result<(), PatchError> {
+    let text = trim_end(text);
+    let Some(dots) = text.windows(2).position(|w| w == b"..") else {
+        return Ok(());
+    };
+    let (old, rest) = (&text[..dots], &text[dots + 2..]);
+    let (new, mode) = match rest.iter().position(|&b| b == b' ') {
+        Some(sp) => (&rest[..sp], Some(&rest[sp + 1..])),
+        None => (rest, None),
+    };
+    let is_id = |s: &[u8]| !s.is_empty() && s.len() <= 64 && s.iter().all(u8::is_ascii_hexdigit);
+    if !is_id(old) || !is_id(new) {
+        return Ok(());
+    }
+    h.old_id = Some(String::from_utf8_lossy(old).into_owned());
+    h.new_id = Some(String::from_utf8_lossy(new).into_owned());
+    if let Some(mode) = mode {
+        let mode = parse_mode(mode, line)?;
+        h.old_mode.get_or_insert(mode);
+        h.new_mode.get_or_insert(mode);
+    }
+    Ok(())
+}
+
+fn trim_end(mut text: &[u8]) -> &[u8] {
+    while let [rest @ .., last] = text {
+        if !super::is_git_space(*last) {
+            break;
+        }
+        text = rest;
+    }
+    text
+}
+
+fn path_string(bytes: Vec<u8>, line: usize) -> Result<String, PatchError> {
+    String::from_utf8(bytes).map_err(|_| malformed(line, "file name is not valid UTF-8"))
+}
+
+/// Decodes a C-style quoted name (quote.c `unquote_c_style`) at the start of
+/// `text`, returning it and the rest of `text` after the closing quote.
+fn unquote_c(text: &[u8]) -> Option<(Vec<u8>, &[u8])> {
+    let mut out = Vec::new();
+    let mut i = 1;
+    loop {
+        let b = *text.get(i)?;
+        i += 1;
+        match b {
+            b'"' => return Some((out, &text[i..])),
+            b'\\' => {
+                let e = *text.get(i)?;
+                i += 1;
+                out.push(match e {
+                    b'a' => 7,
+                    b'b' => 8,
+                    b't' => b'\t',
+                    b'n' => b'\n',
+                    b'v' => 11,
+                    b'f' => 12,
+                    b'r' => b'\r',
+                    b'"' | b'\\' => e,
+                    b'0'..=b'3' => {
+                        let d2 = *text.get(i)?;
+                        let d3 = *text.get(i + 1)?;
+                        if !(b'0'..=b'7').contains(&d2) || !(b'0'..=b'7').contains(&d3) {
+                            return None;
+                        }
+                        i += 2;
+                        ((e - b'0') << 6) | ((d2 - b'0') << 3) | (d3 - b'0')
+                    }
+                    _ => return None,
+                });
+            }
+            _ => out.push(b),
+        }
+    }
+}
+
+/// apply.c `skip_tree_prefix` for -p1: everything up to the first '/'.
+fn skip_tree_prefix(name: &[u8]) -> Option<&[u8]> {
+    match name.iter().position(|&b| b == b'/') {
+        Some(0) | None => None,
+        Some(p) => Some(&name[p + 1..]),
+    }
+}
+
+/// The name in "diff --git a/NAME b/NAME", known only when both sides name
+/// the same file (apply.c `git_header_name`); renames and copies carry their
+/// names in later header lines.
+fn git_header_name(text: &[u8]) -> Option<Vec<u8>> {
+    let text = trim_end(text);
+    if text.first() == Some(&b'"') {
+        let (first, rest) = unquote_c(text)?;
+        let first = skip_tree_prefix(&first)?.to_vec();
+        let rest = rest.trim_ascii_start();
+        let second = if rest.first() == Some(&b'"') {
+            unquote_c(rest)?.0
+        } else {
+            rest.to_vec()
+        };
+        return (skip_tree_prefix(&second)? == first.as_slice()).then_some(first);
+    }
+    let name = skip_tree_prefix(text)?;
+    if let Some(q) = name.iter().position(|&b| b == b'"') {
+        let (second, _) = unquote_c(&name[q..])?;
+        let second = skip_tree_prefix(&second)?;
+        let len = second.len();
+        let matches = len < q && name.starts_with(second) && super::is_git_space(name[len]);
+        return matches.then(|| second.to_vec());
+    }
+    // Unquoted on both sides: try each blank as the separator.
+    name.iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b' ' || b == b'\t')
+        .find_map(|(len, _)| {
+            let second = skip_tree_prefix(&name[len + 1..])?;
+            (second == &name[..len]).then(|| second.to_vec())
+        })
+}
+
+/// A name after "rename from " and the like: the whole rest of the line, no
+/// prefix to strip.
+fn header_path(text: &[u8], line: usize) -> Result<String, PatchError> {
+    let text = trim_end(text);
+    if text.first() == Some(&b'"') {
+        let (name, _) =
+            unquote_c(text).ok_or_else(|| malformed(line, "malformed quoted file name"))?;
+        return path_string(name, line);
+    }
+    path_string(text.to_vec(), line)
+}
+
+/// The name on a "--- " or "+++ " line: `None` for /dev/null, otherwise with
+/// its first component stripped. Anything after a tab (a timestamp) is not
+/// part of the name.
+fn dash_name(text: &[u8], line: usize) -> Result<Option<String>, PatchError> {
+    let name = if text.first() == Some(&b'"') {
+        unquote_c(text)
+            .ok_or_else(|| malformed(line, "malformed quoted file name"))?
+            .0
+    } else {
+        let end = text.iter().position(|&b| b == b'\t').unwrap_or(text.len());
+        trim_end(&text[..end]).to_vec()
+    };
+    if name == b"/dev/null" {
+        return Ok(None);
+    }
+    let stripped = skip_tree_prefix(&name).map_or(name.clone(), <[u8]>::to_vec);
+    path_string(stripped, line).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(diff: &str) -> FilePatch {
+        let mut files = parse_diff(diff.as_bytes()).unwrap();
+        assert_eq!(files.len(), 1, "{files:?}");
+        files.remove(0)
+    }
+
+    #[test]
+    fn git_modify_with_context_and_function_name() {
+        let f = one(concat!(
+            "diff --git a/src/x.c b/src/x.c\n",
+            "index 1234abc..5678def 100644\n",
+            "--- a/src/x.c\n",
+            "+++ b/src/x.c\n",
+            "@@ -1,3 +1,3 @@ int main(void)\n",
+            " a\n",
+            "-b\n",
+            "+B\n",
+            "\n",
+            "@@ -10 +10 @@\n",
+            "-x\n",
+            "+y\n",
+            "\\ No newline at end of file\n",
+        ));
+        assert_eq!(f.change, FileChange::Modify);
+        assert_eq!(f.old_path.as_deref(), Some("src/x.c"));
+        assert_eq!(f.new_path.as_deref(), Some("src/x.c"));
+        assert_eq!((f.old_mode, f.new_mode), (Some(0o100644), Some(0o100644)));
+        assert_eq!(f.old_id.as_deref(), Some("1234abc"));
+        assert_eq!(f.new_id.as_deref(), Some("5678def"));
+        assert_eq!(f.hunks.len(), 2);
+        assert_eq!(f.hunks[0].lines[3].kind, LineKind::Context);
+        assert_eq!(f.hunks[0].lines[3].text, b"");
+        let h = &f.hunks[1];
+        assert_eq!(
+            (h.old_start, h.old_count, h.new_start, h.new_count),
+            (10, 1, 10, 1)
+        );
+        assert_eq!(h.line, 10);
+        assert!(h.lines[0].newline);
+        assert!(!h.lines[1].newline);
+    }
+
+    #[test]
+    fn quoted_and_spaced_names() {
+        let f = one(concat!(
+            "diff --git \"a/t\\303\\251st file\" \"b/t\\303\\251st file\"\n",
+            "new file mode 100755\n",
+            "index 0000000..e69de29\n",
+        ));
+        assert_eq!(f.change, FileChange::Add);
+        assert_eq!(f.old_path, None);
+        assert_eq!(f.new_path.as_deref(), Some("tést file"));
+        assert_eq!(f.new_mode, Some(0o100755));
+        let f = one("diff --git a/a b c b/a b c\nold mode 100644\nnew mode 100755\n");
+        assert_eq!(f.old_path.as_deref(), Some("a b c"));
+        assert_eq!((f.old_mode, f.new_mode), (Some(0o100644), Some(0o100755)));
+        assert!(f.hunks.is_empty());
+    }
+
+    #[test]
+    fn renames_copies_deletes_binaries() {
+        let f = one(concat!(
+            "diff --git a/old name b/new name\n",
+            "similarity index 100%\n",
+            "rename from old name\n",
+            "rename to new name\n",
+        ));
+        assert_eq!(f.change, FileChange::Rename);
+        assert_eq!(f.old_path.as_deref(), Some("old name"));
+        assert_eq!(f.new_path.as_deref(), Some("new name"));
+        let f = one(concat!(
+            "diff --git a/x b/y\n",
+            "similarity index 90%\n",
+            "copy from x\n",
+            "copy to y\n",
+            "index 111..222 100644\n",
+            "--- a/x\n",
+            "+++ b/y\n",
+            "@@ -1 +1 @@\n",
+            "-a\n",
+            "+b\n",
+        ));
+        assert_eq!(f.change, FileChange::Copy);
+        assert_eq!(f.hunks.len(), 1);
+        let f = one(concat!(
+            "diff --git a/gone b/gone\n",
+            "deleted file mode 100644\n",
+            "index e69de29..0000000\n",
+            "--- a/gone\n",
+            "+++ /dev/null\n",
+            "@@ -1,2 +0,0 @@\n",
+            "-a\n",
+            "-b\n",
+        ));
+        assert_eq!(f.change, FileChange::Delete);
+        assert_eq!(
+            (f.old_path.as_deref(), f.new_path.as_deref()),
+            (Some("gone"), None)
+        );
+        let files = parse_diff(
+            concat!(
+                "diff --git a/b.png b/b.png\n",
+                "index 1111111..2222222 100644\n",
+                "GIT binary patch\n",
+                "literal 3\n",
+                "KcmZ?wbN~PV00031\n",
+                "\n",
+                "literal 3\n",
+                "KcmZ?wbN~PV00031\n",
+                "\n",
+                "diff --git a/c.bin b/c.bin\n",
+                "index 1111111..2222222 100644\n",
+                "Binary files a/c.bin and b/c.bin differ\n",
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(files.len(), 2);
+        assert!(files.iter().all(|f| f.binary));
+        assert_eq!(files[1].line, 10);
+    }
+
+    #[test]
+    fn traditional_diff_and_garbage() {
+        let input = concat!(
+            "Some description\n",
+            "Only in x: y\n",
+            "--- a/x.txt\t2024-01-01 00:00:00\n",
+            "+++ b/x.txt\t2024-01-02 00:00:00\n",
+            "@@ -1,2 +1,2 @@\n",
+            " a\n",
+            "-b\n",
+            "+c\n",
+            "--- /dev/null\n",
+            "+++ b/new\n",
+            "@@ -0,0 +1 @@\n",
+            "+n\n",
+            "-- \n",
+            "2.47.0\n",
+        );
+        let (files, used) = parse_diff_prefix(input.as_bytes()).unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[0].old_path.as_deref(), Some("x.txt"));
+        assert_eq!(files[0].line, 3);
+        assert_eq!(files[1].change, FileChange::Add);
+        assert_eq!(files[1].new_path.as_deref(), Some("new"));
+        assert_eq!(used, input.len() - "-- \n2.47.0\n".len());
+    }
+
+    #[test]
+    fn errors_name_lines() {
+        let err =
+            parse_diff(b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,5 +1,5 @@\n a\n-b\n+c\n");
+        assert_eq!(
+            err.unwrap_err().to_string(),
+            "line 4: hunk header says 5 old lines but the hunk has 2 (truncated patch?)"
+        );
+        let err = parse_diff(b"--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n-b\n+c\n").unwrap_err();
+        assert_eq!(err.line(), Some(5));
+        let err = parse_diff(b"diff --git a/x b/x\n@@ -1,99999999999999999999999 +1 @@\n");
+        assert_eq!(err.unwrap_err().line(), Some(2));
+        let err = parse_diff(b"diff --git a/x b/x\n@@ -1,999999999 +1 @@\n-a\n").unwrap_err();
+        assert!(matches!(
+            err,
+            PatchError::HunkCount {
+                expected: 999999999,
+                found: 1,
+                ..
+            }
+        ));
+        let err = parse_diff(b"diff --git a/x b/x\nindex 1..2 100644\n").unwrap_err();
+        assert_eq!(err.line(), Some(1));
+        let err = parse_diff(b"text\n@@ -1 +1 @@\n-a\n+b\n").unwrap_err();
+        assert_eq!(err.line(), Some(2));
+        let err = parse_diff(b"diff --git a/x b/y\n--- a/x\n+++ b/y\n@@ -1 +1 @@\n-a\n+b\n");
+        assert!(err.is_ok());
+        let err = parse_diff(b"diff --git a/x y b/x z\nold mode 100644\nnew mode 100755\n");
+        assert_eq!(err.unwrap_err().line(), Some(1));
+        let err = parse_diff(b"--- /dev/null\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n").unwrap_err();
+        assert_eq!(err.line(), Some(3));
+        let err = parse_diff(b"--- a/x\n+++ b/x\n@@ -1 +1 @@\n a\n").unwrap_err();
+        assert_eq!(err.to_string(), "line 3: hunk changes nothing");
+        let err = parse_diff(b"--- a/x\n+++ b/x\n@@ -1 +1,2 @@\n a\n\\x\n").unwrap_err();
+        assert_eq!(err.line(), Some(5));
+        for garbage in [
+            &b"\xff\xfe\x00diff --git"[..],
+            b"",
+            b"@@ -",
+            b"diff --git \"a/\\",
+        ] {
+            assert!(
+                parse_diff(garbage).is_ok_and(|f| f.is_empty()) || parse_diff(garbage).is_err()
+            );
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Progress reporting from the library. The library never prints; the CLI
+//! plugs in progress bars (only on a terminal), tests plug in nothing.
+
+pub trait Progress {
+    /// A new phase of work; `total` when the amount is known.
+    fn begin(&self, label: &str, total: Option<u64>);
+    /// Absolute position within the current phase.
+    fn set(&self, position: u64);
+    /// The phase ended.
+    fn end(&self);
+}
+
+/// Progress that goes nowhere.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn begin(&self, _: &str, _: Option<u64>) {}
+    fn set(&self, _: u64) {}
+    fn end(&self) {}
+}

@@ -1,0 +1,258 @@
+//! `apply`: build `custom-source/<project>` as the pinned upstream commit
+//! plus one commit per patch, then bring the work tree there in one pass.
+//!
+//! It never loses work: a dirty tree or commits that were never exported
+//! make it refuse (unless forced), and the previous head (and, when forced
+//! over a dirty tree, a snapshot of that tree) is kept under
+//! `refs/verda/backup/`.
+
+use serde::Serialize;
+
+use super::build::{self, ApplyCache, Built};
+use super::{AppliedState, Queue};
+use crate::error::{Error, Result};
+use crate::manifest::Workspace;
+use crate::progress::Progress;
+use crate::repo::{Git, Oid, short};
+use crate::upstream::Upstream;
+
+pub const BRANCH: &str = "patch-queue";
+pub const UPSTREAM_BRANCH: &str = "upstream";
+pub const PIN_REF: &str = "refs/verda/pin";
+pub const APPLIED_REF: &str = "refs/verda/applied";
+pub const BACKUP_PREFIX: &str = "refs/verda/backup/";
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApplyOptions {
+    pub force: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ApplyReport {
+    pub project: String,
+    pub pin: String,
+    #[serde(serialize_with = "crate::serde_oid")]
+    pub pin_commit: Oid,
+    #[serde(serialize_with = "crate::serde_oid")]
+    pub head: Oid,
+    pub patches: Vec<Built>,
+    pub created: bool,
+    pub files_written: usize,
+    pub backups: Vec<String>,
+    pub up_to_date: bool,
+}
+
+/// Open custom-source of `project` if it exists and is ours; refuse to go
+/// near a directory that is not.
+pub fn open_custom_source(ws: &Workspace, project: &str) -> Result<Option<Git>> {
+    let path = ws.custom_source(project);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let not_ours = || {
+        Error::Refused(format!(
+            "{} exists but was not made by verda-patch for `{project}`; move it away (it is left untouched)",
+            ws.rel(&path)
+        ))
+    };
+    let git = Git::open(&path).map_err(|_| not_ours())?;
+    if git.managed_project().as_deref() != Some(project) || git.workdir().is_none() {
+        return Err(not_ours());
+    }
+    Ok(Some(git))
+}
+
+/// Commits on custom-source's HEAD that `export` has not written out.
+pub fn unexported_commits(git: &Git) -> Result<Vec<Oid>> {
+    let Some(head) = git.head_commit() else {
+        return Ok(Vec::new());
+    };
+    let applied = git.ref_target(APPLIED_REF);
+    if applied == Some(head) {
+        return Ok(Vec::new());
+    }
+    let Some(applied) = applied else {
+        return Ok(vec![head]);
+    };
+    if git.is_ancestor(applied, head)? {
+        Ok(git
+            .linear_commits(applied, head)
+            .map(|c| c.into_iter().map(|c| c.id).collect())
+            .unwrap_or(vec![head]))
+    } else {
+        Ok(vec![head])
+    }
+}
+
+pub fn apply(
+    ws: &Workspace,
+    project: &str,
+    options: ApplyOptions,
+    progress: &dyn Progress,
+) -> Result<ApplyReport> {
+    let spec = ws.project(project)?;
+    let queue = Queue::load(ws, project)?;
+    let upstream = Upstream::open(ws, project)?;
+    let pin_commit = upstream.resolve(ws, &spec.pin, progress)?;
+    let rel = ws.rel(&ws.custom_source(project));
+
+    let existing = open_custom_source(ws, project)?;
+    let created = existing.is_none();
+    let git = match existing {
+        Some(git) => git,
+        None => Git::init_worktree(
+            &ws.custom_source(project),
+            project,
+            &upstream.mirror.objects_dir(),
+        )?,
+    };
+    let old_head = git.head_commit();
+    let state = git.work_state()?;
+    let unexported = unexported_commits(&git)?;
+    if !options.force {
+        if !state.dirty.is_empty() {
+            return Err(Error::Refused(format!(
+                "{rel} has uncommitted changes in {} ({}); commit them and run `verda-patch export {project}`, \
+                 or rerun with --force (the tree is saved under {BACKUP_PREFIX}…)",
+                plural(state.dirty.len(), "file"),
+                preview(&state.dirty)
+            )));
+        }
+        if !unexported.is_empty() {
+            let subjects: Vec<String> = unexported
+                .iter()
+                .map(|id| {
+                    let subject = git
+                        .commit_info(*id)
+                        .map(|c| c.message.lines().next().unwrap_or("").to_string())
+                        .unwrap_or_default();
+                    format!("{} {subject}", short(*id))
+                })
+                .collect();
+            return Err(Error::Refused(format!(
+                "{rel} has {} that {} never exported ({}); run `verda-patch export {project}` first, \
+                 or `verda-patch apply --force {project}` to set {} aside under {BACKUP_PREFIX}…",
+                plural(unexported.len(), "commit"),
+                if unexported.len() == 1 { "was" } else { "were" },
+                preview(&subjects),
+                if unexported.len() == 1 { "it" } else { "them" },
+            )));
+        }
+    }
+
+    let cache_path = git.path().join("verda").join("apply-cache");
+    let mut cache = ApplyCache::load(&cache_path);
+    let built = match build::build(&git, pin_commit, &queue.patches, Some(&mut cache), progress) {
+        Ok(built) => built,
+        Err(e) => {
+            if created {
+                // Nothing of the user's is in a work tree made a moment ago.
+                drop(git);
+                let _ = std::fs::remove_dir_all(ws.custom_source(project));
+            }
+            return Err(e);
+        }
+    };
+    cache.save(&cache_path)?;
+    let head = built.last().map(|b| b.commit).unwrap_or(pin_commit);
+
+    // Untracked files are the user's; refuse to overwrite one with a tracked file.
+    let new_tree = git.commit_info(head)?.tree;
+    if !options.force {
+        let mut clashes = Vec::new();
+        for path in &state.untracked {
+            if git.exists_at(new_tree, path)? {
+                clashes.push(path.clone());
+            }
+        }
+        if !clashes.is_empty() {
+            return Err(Error::Refused(format!(
+                "untracked {} in {rel} would be overwritten by the queue ({}); move {} away or rerun with --force",
+                if clashes.len() == 1 { "file" } else { "files" },
+                preview(&clashes),
+                if clashes.len() == 1 { "it" } else { "them" },
+            )));
+        }
+    }
+
+    let mut backups = Vec::new();
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S").to_string();
+    let dirty = !state.dirty.is_empty() || (options.force && !state.untracked.is_empty());
+    if options.force && dirty {
+        let snapshot =
+            git.snapshot_worktree("verda-patch: work tree set aside by `apply --force`")?;
+        let name = format!("{BACKUP_PREFIX}{stamp}-worktree-{}", short(snapshot));
+        git.set_ref(&name, snapshot, "verda-patch: backup before apply --force")?;
+        backups.push(name);
+    }
+    if let Some(old) = old_head.filter(|old| *old != head) {
+        let name = format!("{BACKUP_PREFIX}{stamp}-{}", short(old));
+        git.set_ref(&name, old, "verda-patch: backup before apply")?;
+        backups.push(name);
+    }
+
+    let up_to_date =
+        old_head == Some(head) && !dirty && git.head_branch().as_deref() == Some(BRANCH);
+    let mut files_written = 0;
+    if !up_to_date {
+        let old_tree = match old_head {
+            Some(old) => Some(git.commit_info(old)?.tree),
+            None => None,
+        };
+        let mut also = state.dirty.clone();
+        if options.force {
+            also.extend(state.untracked.iter().cloned());
+        }
+        files_written = git.checkout(old_tree, new_tree, &also, progress)?;
+    }
+    git.set_ref(PIN_REF, pin_commit, "verda-patch: pin")?;
+    git.set_ref(
+        &format!("refs/heads/{UPSTREAM_BRANCH}"),
+        pin_commit,
+        "verda-patch: pin",
+    )?;
+    git.set_branch_head(BRANCH, head, "verda-patch: apply")?;
+    git.set_ref(APPLIED_REF, head, "verda-patch: apply")?;
+    AppliedState {
+        pin: spec.pin.clone(),
+        pin_commit: pin_commit.to_string(),
+        head: head.to_string(),
+        fingerprint: queue.fingerprint(),
+    }
+    .save(ws, project)?;
+
+    Ok(ApplyReport {
+        project: project.to_string(),
+        pin: spec.pin.clone(),
+        pin_commit,
+        head,
+        patches: built,
+        created,
+        files_written,
+        backups,
+        up_to_date,
+    })
+}
+
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The first few items of a list, for a message.
+pub fn preview(items: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let mut text = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOWN {
+        text.push_str(&format!(", and {} more", items.len() - SHOWN));
+    }
+    text
+}

@@ -1,0 +1,383 @@
+//! `export`: custom-source commits back to patch files. Each commit maps to
+//! its file through the `Verda-Patch:` trailer; a commit without one is a new
+//! patch whose category comes from `--category` or a `Verda-Category:`
+//! trailer. Files are written in the normalised form, atomically, and only
+//! when their bytes change; `series` follows the commit order.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use super::apply::{APPLIED_REF, BACKUP_PREFIX, BRANCH, PIN_REF, open_custom_source};
+use super::build::{CATEGORY_TRAILER, PATCH_TRAILER};
+use super::series::{Category, Entry, Series, category_of};
+use super::{AppliedState, Queue};
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::manifest::Workspace;
+use crate::patch::{self, Patch, PatchDate, Person};
+use crate::repo::{CommitInfo, Git, Oid, short};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExportOptions {
+    /// Category for commits that carry neither trailer.
+    pub category: Option<Category>,
+    /// Only report what would change; write nothing (CI: "patches up to date?").
+    pub check: bool,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ExportReport {
+    pub project: String,
+    /// Existing patch files whose bytes changed.
+    pub updated: Vec<String>,
+    /// New patch files from new commits.
+    pub added: Vec<String>,
+    /// Patch files whose commit is gone from custom-source.
+    pub removed: Vec<String>,
+    /// Re-categorised patches (old path, new path).
+    pub moved: Vec<(String, String)>,
+    pub unchanged: usize,
+    pub series_changed: bool,
+    /// Uncommitted changes in custom-source that were not exported.
+    pub uncommitted: Vec<String>,
+}
+
+impl ExportReport {
+    pub fn changed(&self) -> bool {
+        !self.updated.is_empty()
+            || !self.added.is_empty()
+            || !self.removed.is_empty()
+            || !self.moved.is_empty()
+            || self.series_changed
+    }
+}
+
+/// One commit's patch, ready to be written.
+struct Planned {
+    commit: CommitInfo,
+    path: String,
+    bytes: Vec<u8>,
+    new: bool,
+}
+
+pub fn export(ws: &Workspace, project: &str, options: ExportOptions) -> Result<ExportReport> {
+    let git = open_custom_source(ws, project)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "{} does not exist; run `verda-patch apply {project}` first",
+            ws.rel(&ws.custom_source(project))
+        ))
+    })?;
+    let pin = git.ref_target(PIN_REF).ok_or_else(|| {
+        Error::Refused(format!(
+            "{} has no {PIN_REF}; rebuild it with `verda-patch apply --force {project}`",
+            ws.rel(&ws.custom_source(project))
+        ))
+    })?;
+    let head = git
+        .head_commit()
+        .ok_or_else(|| Error::Refused("custom-source has no HEAD commit".into()))?;
+    if !git.is_ancestor(pin, head)? {
+        return Err(Error::Refused(format!(
+            "custom-source HEAD {} is not built on the pin {}; check out the patch-queue branch or run `verda-patch apply --force {project}`",
+            short(head),
+            short(pin)
+        )));
+    }
+    let commits = git.linear_commits(pin, head)?;
+    let queue = Queue::load(ws, project)?;
+    let dir = ws.patches_dir(project);
+    let old_paths: BTreeSet<String> = queue.series.paths().map(str::to_string).collect();
+    let mut existing: HashMap<String, &Patch> = queue
+        .patches
+        .iter()
+        .map(|p| (p.path.clone(), &p.patch))
+        .collect();
+    let mut next_number = highest_number(ws, project, &queue) + 1;
+    let mut report = ExportReport {
+        project: project.to_string(),
+        uncommitted: git.work_state()?.dirty,
+        ..ExportReport::default()
+    };
+
+    let mut planned: Vec<Planned> = Vec::with_capacity(commits.len());
+    for commit in commits {
+        let trailer_path = patch::trailer(&commit.message, PATCH_TRAILER);
+        let category = match patch::trailer(&commit.message, CATEGORY_TRAILER) {
+            Some(value) => Some(value.parse::<Category>().map_err(|e| {
+                Error::Refused(format!(
+                    "commit {} `{}`: {CATEGORY_TRAILER}: {e}",
+                    short(commit.id),
+                    subject(&commit)
+                ))
+            })?),
+            None => None,
+        };
+        let message = patch::without_trailer(
+            &patch::without_trailer(&commit.message, PATCH_TRAILER),
+            CATEGORY_TRAILER,
+        );
+        let parent_tree = git.commit_info(commit.parents[0])?.tree;
+        let diff = git.diff_trees(parent_tree, commit.tree)?;
+        if diff.is_empty() {
+            return Err(Error::Refused(format!(
+                "commit {} `{}` changes nothing; drop it (`git rebase -i` in custom-source) and export again",
+                short(commit.id),
+                subject(&commit)
+            )));
+        }
+        let mut patch = Patch::from_message(
+            Person {
+                name: commit.author.name.clone(),
+                email: commit.author.email.clone(),
+            },
+            PatchDate {
+                seconds: commit.author.seconds,
+                offset_minutes: commit.author.offset_minutes,
+            },
+            &message,
+            diff,
+        );
+        let (path, new) = match trailer_path {
+            Some(path) if category_of(&path).is_some() && path.ends_with(".patch") => {
+                if let Some(old) = existing.get(&path) {
+                    patch.extra_headers = old.extra_headers.clone();
+                }
+                match category.filter(|c| Some(*c) != category_of(&path)) {
+                    Some(to) => {
+                        let moved = format!(
+                            "{to}/{}",
+                            path.split_once('/').map(|x| x.1).unwrap_or(&path)
+                        );
+                        report.moved.push((path.clone(), moved.clone()));
+                        (moved, false)
+                    }
+                    None => (path, false),
+                }
+            }
+            Some(path) => {
+                return Err(Error::Refused(format!(
+                    "commit {} has `{PATCH_TRAILER}: {path}`, which is not `<category>/<name>.patch`; fix the trailer with `git commit --amend`",
+                    short(commit.id)
+                )));
+            }
+            None => {
+                let category = category.or(options.category).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "commit {} `{}` is new and has no category; rerun with `--category feature|bugfix|upstreamable` \
+                         or add a `{CATEGORY_TRAILER}:` trailer to it",
+                        short(commit.id),
+                        subject(&commit)
+                    ))
+                })?;
+                let bytes = patch.to_bytes();
+                let path = reuse_unlisted(ws, project, category, &bytes, &old_paths)
+                    .unwrap_or_else(|| {
+                        let path =
+                            format!("{category}/{next_number:04}-{}.patch", slug(&patch.subject));
+                        next_number += 1;
+                        path
+                    });
+                (path, true)
+            }
+        };
+        if planned.iter().any(|p| p.path == path) {
+            return Err(Error::Refused(format!(
+                "two commits claim `{path}` (the second is {}); give one of them another `{PATCH_TRAILER}` or remove the trailer",
+                short(commit.id)
+            )));
+        }
+        existing.remove(&path);
+        planned.push(Planned {
+            bytes: patch.to_bytes(),
+            commit,
+            path,
+            new,
+        });
+    }
+
+    // The new series: commit order, comments kept with their entries.
+    let mut series = Series {
+        entries: Vec::with_capacity(planned.len()),
+        tail: queue.series.tail.clone(),
+    };
+    let moved_from: HashMap<&str, &str> = report
+        .moved
+        .iter()
+        .map(|(a, b)| (b.as_str(), a.as_str()))
+        .collect();
+    for plan in &planned {
+        let origin = moved_from
+            .get(plan.path.as_str())
+            .copied()
+            .unwrap_or(&plan.path);
+        let above = queue
+            .series
+            .entries
+            .iter()
+            .find(|e| e.path == origin)
+            .map(|e| e.above.clone())
+            .unwrap_or_default();
+        series.entries.push(Entry {
+            above,
+            ..Entry::new(plan.path.clone())
+        });
+    }
+    let kept: BTreeSet<&str> = planned
+        .iter()
+        .map(|p| moved_from.get(p.path.as_str()).copied().unwrap_or(&p.path))
+        .collect();
+    report.removed = old_paths
+        .iter()
+        .filter(|p| !kept.contains(p.as_str()))
+        .cloned()
+        .collect();
+    let series_text = series.render();
+    report.series_changed = series_text != queue.series.render();
+
+    for plan in &planned {
+        let file = dir.join(&plan.path);
+        let same = std::fs::read(&file)
+            .map(|b| b == plan.bytes)
+            .unwrap_or(false);
+        if plan.new {
+            report.added.push(plan.path.clone());
+        } else if !same && !report.moved.iter().any(|(_, to)| *to == plan.path) {
+            report.updated.push(plan.path.clone());
+        } else if same {
+            report.unchanged += 1;
+        }
+    }
+    if options.check {
+        return Ok(report);
+    }
+
+    // Patch files first, then the series, then removals: an interrupted
+    // export is finished by running it again.
+    for plan in &planned {
+        fsutil::write_if_changed(&dir.join(&plan.path), &plan.bytes)?;
+    }
+    if report.series_changed || !ws.series_path(project).exists() {
+        fsutil::write_atomic(&ws.series_path(project), series_text.as_bytes())?;
+    }
+    let moved_away = report.moved.iter().map(|(from, _)| from.clone());
+    for path in report.removed.iter().cloned().chain(moved_away) {
+        let file = dir.join(&path);
+        if file.exists() {
+            std::fs::remove_file(&file).map_err(|source| Error::Io { path: file, source })?;
+        }
+    }
+
+    let head = record_paths(&git, &planned, head)?;
+    git.set_ref(APPLIED_REF, head, "verda-patch: export")?;
+    let queue = Queue::load(ws, project)?;
+    AppliedState {
+        pin: ws.project(project)?.pin.clone(),
+        pin_commit: pin.to_string(),
+        head: head.to_string(),
+        fingerprint: queue.fingerprint(),
+    }
+    .save(ws, project)?;
+    Ok(report)
+}
+
+/// Give every exported commit its `Verda-Patch:` trailer (new commits and
+/// moved ones), rewriting the branch from the first that changes. The trees
+/// stay the same, so the work tree and index need no update.
+fn record_paths(git: &Git, planned: &[Planned], head: Oid) -> Result<Oid> {
+    let Some(first) = planned.iter().position(|p| {
+        patch::trailer(&p.commit.message, PATCH_TRAILER).as_deref() != Some(p.path.as_str())
+    }) else {
+        return Ok(head);
+    };
+    let mut parent = planned[first].commit.parents[0];
+    for plan in &planned[first..] {
+        let bare = patch::without_trailer(
+            &patch::without_trailer(&plan.commit.message, PATCH_TRAILER),
+            CATEGORY_TRAILER,
+        );
+        let message = patch::with_trailer(&bare, PATCH_TRAILER, &plan.path);
+        parent = git.commit(plan.commit.tree, &[parent], &plan.commit.author, &message)?;
+    }
+    let backup = format!(
+        "{BACKUP_PREFIX}{}-export-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S"),
+        short(head)
+    );
+    git.set_ref(
+        &backup,
+        head,
+        "verda-patch: backup before export rewrote trailers",
+    )?;
+    git.set_branch_head(BRANCH, parent, "verda-patch: export recorded patch paths")?;
+    Ok(parent)
+}
+
+fn subject(commit: &CommitInfo) -> String {
+    commit.message.lines().next().unwrap_or("").to_string()
+}
+
+/// The highest `NNNN` prefix among the project's patch files (in the series
+/// or on disk), so a new patch never takes a number twice.
+fn highest_number(ws: &Workspace, project: &str, queue: &Queue) -> u32 {
+    let mut names: Vec<String> = queue.series.paths().map(str::to_string).collect();
+    for category in Category::ALL {
+        if let Ok(dir) = std::fs::read_dir(ws.patches_dir(project).join(category.as_str())) {
+            names.extend(
+                dir.flatten()
+                    .map(|e| format!("{category}/{}", e.file_name().to_string_lossy())),
+            );
+        }
+    }
+    names
+        .iter()
+        .filter_map(|p| p.split_once('/').map(|x| x.1))
+        .filter_map(|name| name.split('-').next()?.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0)
+}
+
+/// An unlisted file with exactly these bytes (left by an interrupted
+/// export) is reused instead of writing a duplicate under a new number.
+fn reuse_unlisted(
+    ws: &Workspace,
+    project: &str,
+    category: Category,
+    bytes: &[u8],
+    listed: &BTreeSet<String>,
+) -> Option<String> {
+    let dir = ws.patches_dir(project).join(category.as_str());
+    std::fs::read_dir(dir).ok()?.flatten().find_map(|entry| {
+        let path = format!("{category}/{}", entry.file_name().to_string_lossy());
+        (!listed.contains(&path) && std::fs::read(entry.path()).ok()? == bytes).then_some(path)
+    })
+}
+
+/// A file-name slug of a subject, like `git format-patch` makes.
+pub fn slug(subject: &str) -> String {
+    let mut out = String::new();
+    for c in subject.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+        if out.len() >= 52 {
+            break;
+        }
+    }
+    let out = out.trim_matches(|c| c == '-' || c == '.').to_string();
+    if out.is_empty() { "patch".into() } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slug_is_like_format_patch() {
+        assert_eq!(
+            super::slug("Fix: PCI quota (a100) for resize!"),
+            "fix-pci-quota-a100-for-resize"
+        );
+        assert_eq!(super::slug("..."), "patch");
+    }
+}

@@ -1,0 +1,140 @@
+//! Lint of a project's queue: what `check` and `review` flag without
+//! applying anything.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::Queue;
+use super::series::{Category, category_of};
+use crate::manifest::Workspace;
+use crate::patch;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    /// File relative to the patch repo root.
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl Finding {
+    pub fn error(file: String, line: Option<usize>, message: String) -> Finding {
+        Finding {
+            severity: Severity::Error,
+            file,
+            line,
+            message,
+        }
+    }
+
+    pub fn warning(file: String, line: Option<usize>, message: String) -> Finding {
+        Finding {
+            severity: Severity::Warning,
+            file,
+            line,
+            message,
+        }
+    }
+}
+
+/// Values `Upstream-Status:` may start with (after DEP-3 and Yocto).
+pub const UPSTREAM_STATUSES: [&str; 6] = [
+    "Pending",
+    "Submitted",
+    "Backport",
+    "Accepted",
+    "Denied",
+    "Inappropriate",
+];
+
+pub fn lint_queue(ws: &Workspace, queue: &Queue) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let project = &queue.project;
+    let series_file = format!("patches/{project}/series");
+
+    // Files in category directories that the series does not list.
+    for category in Category::ALL {
+        let dir = ws.patches_dir(project).join(category.as_str());
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for name in names {
+            let path = format!("{category}/{name}");
+            if name.starts_with('.') {
+                continue;
+            }
+            if queue.series.position(&path).is_none() {
+                findings.push(Finding::warning(
+                    format!("patches/{project}/{path}"),
+                    None,
+                    format!("is not listed in {series_file}; add it there or delete it"),
+                ));
+            }
+        }
+    }
+
+    let mut change_ids: HashMap<String, String> = HashMap::new();
+    for loaded in &queue.patches {
+        let file = loaded.display();
+        let message = loaded.patch.message();
+        match patch::trailer(&message, "Change-Id") {
+            Some(id) => {
+                if let Some(first) = change_ids.insert(id.clone(), loaded.path.clone()) {
+                    findings.push(Finding::error(
+                        file.clone(),
+                        None,
+                        format!(
+                            "Change-Id {id} is also used by {first}; every patch needs its own"
+                        ),
+                    ));
+                }
+            }
+            None => findings.push(Finding::warning(
+                file.clone(),
+                None,
+                "has no `Change-Id:` trailer; upstream detection falls back to content".into(),
+            )),
+        }
+        let status = patch::trailer(&message, "Upstream-Status");
+        match (&status, category_of(&loaded.path)) {
+            (None, Some(Category::Upstreamable)) => findings.push(Finding::warning(
+                file.clone(),
+                None,
+                "is upstreamable but has no `Upstream-Status:` (Pending, Submitted <url>, …)"
+                    .into(),
+            )),
+            (Some(value), _) if !UPSTREAM_STATUSES.iter().any(|s| value.starts_with(s)) => findings
+                .push(Finding::warning(
+                    file.clone(),
+                    None,
+                    format!(
+                        "`Upstream-Status: {value}` is not one of {}",
+                        UPSTREAM_STATUSES.join(", ")
+                    ),
+                )),
+            _ => {}
+        }
+        if loaded.patch.to_bytes() != loaded.bytes {
+            findings.push(Finding::warning(
+                file,
+                None,
+                format!("is not in the normalised form; `verda-patch apply {project}` then `verda-patch export {project}` rewrites it"),
+            ));
+        }
+    }
+    findings
+}

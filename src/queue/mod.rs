@@ -1,0 +1,157 @@
+//! The patch queue of a project: its series and patch files, and the
+//! operations on them (apply, export, check, status).
+
+pub mod apply;
+pub mod build;
+pub mod check;
+pub mod export;
+pub mod lint;
+pub mod series;
+pub mod status;
+
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::manifest::Workspace;
+use crate::patch::Patch;
+use series::{Category, Series};
+
+/// A patch file of the queue, read and parsed.
+#[derive(Debug, Clone)]
+pub struct LoadedPatch {
+    /// Path relative to `patches/<project>/`, as the series names it.
+    pub path: String,
+    pub file: PathBuf,
+    pub bytes: Vec<u8>,
+    pub patch: Patch,
+}
+
+impl LoadedPatch {
+    pub fn category(&self) -> Category {
+        series::category_of(&self.path).expect("series paths are validated")
+    }
+
+    /// Path as a user sees it from the patch repo root.
+    pub fn display(&self) -> String {
+        format!("patches/{}", self.file_rel())
+    }
+
+    fn file_rel(&self) -> String {
+        let text = self.file.to_string_lossy();
+        match text.rfind("/patches/") {
+            Some(i) => text[i + "/patches/".len()..].to_string(),
+            None => self.path.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Queue {
+    pub project: String,
+    pub series: Series,
+    pub patches: Vec<LoadedPatch>,
+}
+
+impl Queue {
+    /// Read the series and every patch it names. A missing series is an
+    /// empty queue; a series entry without its file, or a malformed patch,
+    /// is an error naming it.
+    pub fn load(ws: &Workspace, project: &str) -> Result<Queue> {
+        let series_path = ws.series_path(project);
+        let series = match std::fs::read(&series_path) {
+            Ok(bytes) => {
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| Error::invalid(&series_path, None, "is not UTF-8 text"))?;
+                Series::parse(&text, &series_path)?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Series::default(),
+            Err(source) => {
+                return Err(Error::Io {
+                    path: series_path,
+                    source,
+                });
+            }
+        };
+        let dir = ws.patches_dir(project);
+        let mut patches = Vec::with_capacity(series.entries.len());
+        for entry in &series.entries {
+            let file = dir.join(&entry.path);
+            let bytes = match std::fs::read(&file) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(Error::invalid(
+                        &series_path,
+                        Some(entry.line),
+                        format!(
+                            "`{}` is listed but {} does not exist; restore the file or remove the line",
+                            entry.path,
+                            ws.rel(&file)
+                        ),
+                    ));
+                }
+                Err(source) => return Err(Error::Io { path: file, source }),
+            };
+            let patch =
+                Patch::parse(&bytes).map_err(|e| Error::invalid(&file, e.line(), e.to_string()))?;
+            patches.push(LoadedPatch {
+                path: entry.path.clone(),
+                file,
+                bytes,
+                patch,
+            });
+        }
+        Ok(Queue {
+            project: project.to_string(),
+            series,
+            patches,
+        })
+    }
+
+    /// A digest of the series and every patch's bytes: tells whether the
+    /// queue changed since it was last applied or exported.
+    pub fn fingerprint(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.series.render().as_bytes());
+        for patch in &self.patches {
+            hasher.update(patch.path.as_bytes());
+            hasher.update([0]);
+            hasher.update(&patch.bytes);
+        }
+        hasher
+            .finalize()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// What `apply`/`export` remember about custom-source in `.verda/`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct AppliedState {
+    pub pin: String,
+    pub pin_commit: String,
+    pub head: String,
+    pub fingerprint: String,
+}
+
+impl AppliedState {
+    fn path(ws: &Workspace, project: &str) -> PathBuf {
+        ws.state_dir()
+            .join("applied")
+            .join(format!("{project}.json"))
+    }
+
+    pub fn load(ws: &Workspace, project: &str) -> Option<AppliedState> {
+        let bytes = std::fs::read(Self::path(ws, project)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    pub fn save(&self, ws: &Workspace, project: &str) -> Result<()> {
+        let json = serde_json::to_vec_pretty(self).expect("plain data serialises");
+        fsutil::write_atomic(&Self::path(ws, project), &json)
+    }
+}

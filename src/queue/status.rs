@@ -1,0 +1,175 @@
+//! `list` and `status`: the queue per project, and the state of
+//! custom-source relative to it.
+
+use serde::Serialize;
+
+use super::apply::{APPLIED_REF, BRANCH, PIN_REF, open_custom_source, unexported_commits};
+use super::series::Category;
+use super::{AppliedState, Queue};
+use crate::error::Result;
+use crate::manifest::Workspace;
+use crate::patch;
+use crate::repo::short;
+use crate::upstream::Upstream;
+
+#[derive(Debug, Serialize)]
+pub struct PatchInfo {
+    pub index: usize,
+    pub path: String,
+    pub category: Category,
+    pub subject: String,
+    pub author: String,
+    pub change_id: Option<String>,
+    pub upstream_status: Option<String>,
+    pub bugs: Vec<String>,
+    pub cherry_picked_from: Vec<String>,
+}
+
+pub fn list(queue: &Queue) -> Vec<PatchInfo> {
+    queue
+        .patches
+        .iter()
+        .enumerate()
+        .map(|(i, loaded)| {
+            let p = &loaded.patch;
+            let message = p.message();
+            let bugs = patch::trailers(&message)
+                .into_iter()
+                .filter(|(k, _)| {
+                    k.eq_ignore_ascii_case("Closes-Bug")
+                        || k.eq_ignore_ascii_case("Related-Bug")
+                        || k.eq_ignore_ascii_case("Partial-Bug")
+                })
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            PatchInfo {
+                index: i + 1,
+                path: loaded.path.clone(),
+                category: loaded.category(),
+                subject: p.subject.clone(),
+                author: format!("{} <{}>", p.author.name, p.author.email),
+                change_id: patch::trailer(&message, "Change-Id"),
+                upstream_status: patch::trailer(&message, "Upstream-Status"),
+                bugs,
+                cherry_picked_from: patch::cherry_picked_from(&message),
+            }
+        })
+        .collect()
+}
+
+/// State of `custom-source/<project>`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum SourceState {
+    /// Not built yet.
+    Absent,
+    /// A directory that verda-patch did not make (left alone).
+    Foreign { message: String },
+    Present {
+        head: Option<String>,
+        branch: Option<String>,
+        /// Head is at what the last apply/export produced.
+        in_sync: bool,
+        unexported_commits: usize,
+        dirty_files: Vec<String>,
+        untracked_files: usize,
+        /// The pin custom-source was built on differs from the manifest's.
+        pin_changed: bool,
+        /// Patch files or series changed since the last apply/export.
+        queue_changed: bool,
+    },
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProjectStatus {
+    pub project: String,
+    pub source: String,
+    pub pin: String,
+    pub pin_commit: Option<String>,
+    pub patches: usize,
+    pub by_category: Vec<(Category, usize)>,
+    pub custom_source: SourceState,
+    /// What to run next, if anything.
+    pub advice: Option<String>,
+}
+
+pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
+    let spec = ws.project(project)?;
+    let queue = Queue::load(ws, project)?;
+    let upstream = Upstream::open(ws, project)?;
+    let pin_commit = upstream.mirror.resolve_pin(&spec.pin);
+    let by_category = Category::ALL
+        .iter()
+        .map(|c| {
+            (
+                *c,
+                queue.patches.iter().filter(|p| p.category() == *c).count(),
+            )
+        })
+        .collect();
+    let applied = AppliedState::load(ws, project);
+    let (custom_source, advice) = match open_custom_source(ws, project) {
+        Ok(None) => (
+            SourceState::Absent,
+            Some(format!(
+                "run `verda-patch apply {project}` to build custom-source"
+            )),
+        ),
+        Err(e) => (
+            SourceState::Foreign {
+                message: e.to_string(),
+            },
+            None,
+        ),
+        Ok(Some(git)) => {
+            let head = git.head_commit();
+            let work = git.work_state()?;
+            let unexported = unexported_commits(&git)?.len();
+            let built_pin = git.ref_target(PIN_REF);
+            let pin_changed = match (built_pin, pin_commit) {
+                (Some(built), Some(wanted)) => built != wanted,
+                _ => applied.as_ref().map(|a| a.pin != spec.pin).unwrap_or(true),
+            };
+            let queue_changed = applied
+                .as_ref()
+                .map(|a| a.fingerprint != queue.fingerprint())
+                .unwrap_or(true);
+            let advice = if unexported > 0 || !work.dirty.is_empty() {
+                Some(format!(
+                    "commit your changes in custom-source/{project}, then run `verda-patch export {project}`"
+                ))
+            } else if queue_changed || pin_changed {
+                Some(format!(
+                    "patches or pin changed since the last apply; run `verda-patch apply {project}`"
+                ))
+            } else {
+                None
+            };
+            (
+                SourceState::Present {
+                    head: head.map(short),
+                    branch: git.head_branch(),
+                    in_sync: head.is_some()
+                        && head == git.ref_target(APPLIED_REF)
+                        && git.head_branch().as_deref() == Some(BRANCH),
+                    unexported_commits: unexported,
+                    dirty_files: work.dirty,
+                    untracked_files: work.untracked.len(),
+                    pin_changed,
+                    queue_changed,
+                },
+                advice,
+            )
+        }
+    };
+    Ok(ProjectStatus {
+        project: project.to_string(),
+        source: upstream.describe(),
+        pin: spec.pin.clone(),
+        pin_commit: pin_commit.map(|id| id.to_string()),
+        patches: queue.patches.len(),
+        by_category,
+        custom_source,
+        advice,
+    })
+}

@@ -1,0 +1,471 @@
+//! The only module that speaks git (through libgit2). Everything above it
+//! deals in object ids, paths and bytes.
+//!
+//! * `Git` wraps one repository: the bare upstream mirror in the cache, a
+//!   throw-away in-memory view of it (`check`), or `custom-source/<p>`.
+//! * `mirror.rs` fetches and resolves pins, and writes source snapshots.
+//! * `worktree.rs` writes a work tree and its index quickly, and reads its state.
+
+mod mirror;
+mod worktree;
+
+use std::path::{Path, PathBuf};
+
+pub use git2::Oid;
+
+use crate::error::{Error, GitContext, Result};
+
+pub use mirror::SnapshotFile;
+pub use worktree::WorkState;
+
+/// File modes git stores in trees.
+pub const MODE_FILE: u32 = 0o100644;
+pub const MODE_EXEC: u32 = 0o100755;
+pub const MODE_LINK: u32 = 0o120000;
+pub const MODE_TREE: u32 = 0o040000;
+pub const MODE_COMMIT: u32 = 0o160000;
+
+pub struct Git {
+    repo: git2::Repository,
+}
+
+/// A file as a tree holds it.
+#[derive(Debug, Clone)]
+pub struct TreeFile {
+    pub id: Oid,
+    pub mode: u32,
+}
+
+/// One change to a tree.
+#[derive(Debug, Clone)]
+pub enum TreeChange {
+    Upsert { path: String, id: Oid, mode: u32 },
+    Remove { path: String },
+}
+
+/// Author/committer identity and time, as a patch mail carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub name: String,
+    pub email: String,
+    pub seconds: i64,
+    pub offset_minutes: i32,
+}
+
+#[derive(Debug, Clone)]
+pub struct CommitInfo {
+    pub id: Oid,
+    pub tree: Oid,
+    pub parents: Vec<Oid>,
+    pub author: Identity,
+    pub message: String,
+}
+
+/// Result of a three-way merge of one file.
+pub struct MergedFile {
+    pub clean: bool,
+    pub content: Vec<u8>,
+}
+
+fn file_mode(mode: u32) -> git2::FileMode {
+    match mode {
+        MODE_EXEC => git2::FileMode::BlobExecutable,
+        MODE_LINK => git2::FileMode::Link,
+        MODE_TREE => git2::FileMode::Tree,
+        MODE_COMMIT => git2::FileMode::Commit,
+        _ => git2::FileMode::Blob,
+    }
+}
+
+impl Git {
+    pub fn open(path: &Path) -> Result<Git> {
+        let repo = git2::Repository::open(path)
+            .git(|| format!("opening git repository {}", path.display()))?;
+        Ok(Git { repo })
+    }
+
+    /// Open (or create) a bare repository used as a cache.
+    pub fn open_or_init_bare(path: &Path) -> Result<Git> {
+        if path.join("HEAD").exists() {
+            return Git::open(path);
+        }
+        std::fs::create_dir_all(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let repo = git2::Repository::init_bare(path)
+            .git(|| format!("creating cache repository {}", path.display()))?;
+        Ok(Git { repo })
+    }
+
+    /// Open a repository whose new objects stay in memory: nothing this
+    /// handle writes reaches the disk (used by `check` and dry runs).
+    pub fn open_in_memory(path: &Path) -> Result<Git> {
+        let git = Git::open(path)?;
+        {
+            let odb = git.repo.odb().git(|| "opening object database".into())?;
+            odb.add_new_mempack_backend(1000)
+                .git(|| "adding in-memory object store".into())?;
+        }
+        Ok(git)
+    }
+
+    pub fn path(&self) -> &Path {
+        self.repo.path()
+    }
+
+    /// Directory holding the objects (for alternates).
+    pub fn objects_dir(&self) -> PathBuf {
+        self.repo.path().join("objects")
+    }
+
+    pub fn workdir(&self) -> Option<&Path> {
+        self.repo.workdir()
+    }
+
+    // ---- objects -------------------------------------------------------
+
+    pub fn write_blob(&self, bytes: &[u8]) -> Result<Oid> {
+        self.repo.blob(bytes).git(|| "writing blob".into())
+    }
+
+    pub fn read_blob(&self, id: Oid) -> Result<Vec<u8>> {
+        let blob = self
+            .repo
+            .find_blob(id)
+            .git(|| format!("reading blob {id}"))?;
+        Ok(blob.content().to_vec())
+    }
+
+    pub fn has_object(&self, id: Oid) -> bool {
+        self.repo.odb().map(|odb| odb.exists(id)).unwrap_or(false)
+    }
+
+    /// Find a blob by a full or abbreviated hex id (an `index` line of a patch).
+    pub fn blob_by_prefix(&self, hex: &str) -> Option<Oid> {
+        if hex.len() < 4 || hex.len() > 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        if hex.bytes().all(|b| b == b'0') {
+            return None;
+        }
+        let odb = self.repo.odb().ok()?;
+        let padded = format!("{hex:0<40}");
+        let short = Oid::from_str(&padded).ok()?;
+        let id = odb.exists_prefix(short, hex.len()).ok()?;
+        let (_, kind) = odb.read_header(id).ok()?;
+        (kind == git2::ObjectType::Blob).then_some(id)
+    }
+
+    /// The file at `path` in `tree`, if any (trees and submodules are not files).
+    pub fn file_at(&self, tree: Oid, path: &str) -> Result<Option<TreeFile>> {
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .git(|| format!("reading tree {tree}"))?;
+        match tree.get_path(Path::new(path)) {
+            Ok(entry) => {
+                let mode = entry.filemode() as u32;
+                if matches!(mode, MODE_FILE | MODE_EXEC | MODE_LINK)
+                    || entry.kind() == Some(git2::ObjectType::Blob)
+                {
+                    Ok(Some(TreeFile {
+                        id: entry.id(),
+                        mode,
+                    }))
+                } else {
+                    Ok(None)
+                }
+            }
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e).git(|| format!("looking up {path}")),
+        }
+    }
+
+    /// Whether `path` exists in `tree` as anything (file, directory, submodule).
+    pub fn exists_at(&self, tree: Oid, path: &str) -> Result<bool> {
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .git(|| format!("reading tree {tree}"))?;
+        Ok(tree.get_path(Path::new(path)).is_ok())
+    }
+
+    /// The first proper ancestor directory of `path` that is a symlink in `tree`.
+    pub fn symlink_ancestor(&self, tree: Oid, path: &str) -> Result<Option<String>> {
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .git(|| format!("reading tree {tree}"))?;
+        let mut prefix = String::new();
+        let components: Vec<&str> = path.split('/').collect();
+        for component in &components[..components.len().saturating_sub(1)] {
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(component);
+            match tree.get_path(Path::new(&prefix)) {
+                Ok(entry) if entry.filemode() as u32 == MODE_LINK => return Ok(Some(prefix)),
+                Ok(_) => {}
+                Err(_) => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+
+    /// `base` with `changes` applied; only the trees on changed paths are rewritten.
+    pub fn update_tree(&self, base: Oid, changes: &[TreeChange]) -> Result<Oid> {
+        let baseline = self
+            .repo
+            .find_tree(base)
+            .git(|| format!("reading tree {base}"))?;
+        let mut builder = git2::build::TreeUpdateBuilder::new();
+        for change in changes {
+            match change {
+                TreeChange::Upsert { path, id, mode } => {
+                    builder.upsert(path.as_str(), *id, file_mode(*mode))
+                }
+                TreeChange::Remove { path } => builder.remove(path.as_str()),
+            };
+        }
+        builder
+            .create_updated(&self.repo, &baseline)
+            .git(|| "writing updated tree".into())
+    }
+
+    pub fn empty_tree(&self) -> Result<Oid> {
+        let builder = self.repo.treebuilder(None).git(|| "creating tree".into())?;
+        builder.write().git(|| "writing empty tree".into())
+    }
+
+    pub fn commit(&self, tree: Oid, parents: &[Oid], who: &Identity, message: &str) -> Result<Oid> {
+        let sig = signature(who)?;
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .git(|| format!("reading tree {tree}"))?;
+        let parents: Vec<git2::Commit<'_>> = parents
+            .iter()
+            .map(|p| {
+                self.repo
+                    .find_commit(*p)
+                    .git(|| format!("reading commit {p}"))
+            })
+            .collect::<Result<_>>()?;
+        let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        self.repo
+            .commit(None, &sig, &sig, message, &tree, &parent_refs)
+            .git(|| "writing commit".into())
+    }
+
+    pub fn commit_info(&self, id: Oid) -> Result<CommitInfo> {
+        let commit = self
+            .repo
+            .find_commit(id)
+            .git(|| format!("reading commit {id}"))?;
+        let author = commit.author();
+        let when = author.when();
+        Ok(CommitInfo {
+            id,
+            tree: commit.tree_id(),
+            parents: commit.parent_ids().collect(),
+            author: Identity {
+                name: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+                email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+                seconds: when.seconds(),
+                offset_minutes: when.offset_minutes(),
+            },
+            message: String::from_utf8_lossy(commit.message_bytes()).into_owned(),
+        })
+    }
+
+    pub fn is_commit(&self, id: Oid) -> bool {
+        self.repo.find_commit(id).is_ok()
+    }
+
+    pub fn is_ancestor(&self, ancestor: Oid, of: Oid) -> Result<bool> {
+        if ancestor == of {
+            return Ok(true);
+        }
+        self.repo
+            .graph_descendant_of(of, ancestor)
+            .git(|| format!("checking whether {ancestor} is an ancestor of {of}"))
+    }
+
+    /// Three-way merge of one file's contents; conflicts are marked diff3-style.
+    pub fn merge_blobs(
+        &self,
+        path: &str,
+        base: Oid,
+        ours: Oid,
+        theirs: Oid,
+        labels: [&str; 3],
+    ) -> Result<MergedFile> {
+        let entry = |id: Oid| git2::IndexEntry {
+            ctime: git2::IndexTime::new(0, 0),
+            mtime: git2::IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode: MODE_FILE,
+            uid: 0,
+            gid: 0,
+            file_size: 0,
+            id,
+            flags: 0,
+            flags_extended: 0,
+            path: path.as_bytes().to_vec(),
+        };
+        let mut opts = git2::MergeFileOptions::new();
+        opts.ancestor_label(labels[0])
+            .our_label(labels[1])
+            .their_label(labels[2])
+            .style_diff3(true);
+        let result = self
+            .repo
+            .merge_file_from_index(&entry(base), &entry(ours), &entry(theirs), Some(&mut opts))
+            .git(|| format!("merging {path}"))?;
+        Ok(MergedFile {
+            clean: result.is_automergeable(),
+            content: result.content().to_vec(),
+        })
+    }
+
+    /// The normalised diff text between two trees: 3 lines of context, full
+    /// 40-hex `index` lines, no rename detection, binary as `GIT binary patch`.
+    pub fn diff_trees(&self, old: Oid, new: Oid) -> Result<Vec<u8>> {
+        let old = self
+            .repo
+            .find_tree(old)
+            .git(|| format!("reading tree {old}"))?;
+        let new = self
+            .repo
+            .find_tree(new)
+            .git(|| format!("reading tree {new}"))?;
+        let mut opts = git2::DiffOptions::new();
+        opts.context_lines(3)
+            .id_abbrev(40)
+            .show_binary(true)
+            .ignore_submodules(true);
+        let diff = self
+            .repo
+            .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut opts))
+            .git(|| "diffing trees".into())?;
+        let mut out = Vec::new();
+        diff.print(git2::DiffFormat::Patch, |_, _, line| {
+            if matches!(line.origin(), '+' | '-' | ' ') {
+                out.push(line.origin() as u8);
+            }
+            out.extend_from_slice(line.content());
+            true
+        })
+        .git(|| "formatting diff".into())?;
+        Ok(out)
+    }
+
+    /// Paths that differ between two trees (for updating a work tree).
+    pub fn changed_paths(&self, old: Oid, new: Oid) -> Result<Vec<String>> {
+        let old = self
+            .repo
+            .find_tree(old)
+            .git(|| format!("reading tree {old}"))?;
+        let new = self
+            .repo
+            .find_tree(new)
+            .git(|| format!("reading tree {new}"))?;
+        let mut opts = git2::DiffOptions::new();
+        opts.ignore_submodules(true);
+        let diff = self
+            .repo
+            .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut opts))
+            .git(|| "diffing trees".into())?;
+        let mut paths = Vec::new();
+        for delta in diff.deltas() {
+            for file in [delta.old_file(), delta.new_file()] {
+                if let Some(path) = file.path().and_then(Path::to_str) {
+                    if paths.last().map(String::as_str) != Some(path) {
+                        paths.push(path.to_string());
+                    }
+                }
+            }
+        }
+        paths.dedup();
+        Ok(paths)
+    }
+
+    // ---- refs ----------------------------------------------------------
+
+    pub fn ref_target(&self, name: &str) -> Option<Oid> {
+        let reference = self.repo.find_reference(name).ok()?;
+        reference.resolve().ok()?.target()
+    }
+
+    pub fn set_ref(&self, name: &str, id: Oid, log: &str) -> Result<()> {
+        self.repo
+            .reference(name, id, true, log)
+            .git(|| format!("updating {name}"))?;
+        Ok(())
+    }
+
+    pub fn delete_ref(&self, name: &str) -> Result<()> {
+        match self.repo.find_reference(name) {
+            Ok(mut reference) => reference.delete().git(|| format!("deleting {name}")),
+            Err(_) => Ok(()),
+        }
+    }
+
+    pub fn refs_under(&self, prefix: &str) -> Result<Vec<(String, Oid)>> {
+        let mut out = Vec::new();
+        let glob = format!("{prefix}*");
+        for reference in self
+            .repo
+            .references_glob(&glob)
+            .git(|| format!("listing {prefix}"))?
+        {
+            let reference = reference.git(|| format!("listing {prefix}"))?;
+            if let (Some(name), Some(id)) = (reference.name(), reference.target()) {
+                out.push((name.to_string(), id));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Commits from `head` back to (excluding) `base`, oldest first, along
+    /// first parents. Errors on merges: a patch queue is a line.
+    pub fn linear_commits(&self, base: Oid, head: Oid) -> Result<Vec<CommitInfo>> {
+        let mut out = Vec::new();
+        let mut cursor = head;
+        while cursor != base {
+            let info = self.commit_info(cursor)?;
+            match info.parents.as_slice() {
+                [parent] => {
+                    cursor = *parent;
+                    out.push(info);
+                }
+                [] => {
+                    return Err(Error::Refused(format!(
+                        "commit {} is not built on the pinned upstream commit {base}; rebuild with `verda-patch apply --force`",
+                        short(cursor)
+                    )));
+                }
+                _ => {
+                    return Err(Error::Refused(format!(
+                        "commit {} is a merge; a patch queue must be a line of commits (flatten it with `git rebase`)",
+                        short(cursor)
+                    )));
+                }
+            }
+        }
+        out.reverse();
+        Ok(out)
+    }
+}
+
+pub fn short(id: Oid) -> String {
+    id.to_string()[..10].to_string()
+}
+
+fn signature(who: &Identity) -> Result<git2::Signature<'static>> {
+    let time = git2::Time::new(who.seconds, who.offset_minutes);
+    git2::Signature::new(&who.name, &who.email, &time)
+        .git(|| format!("invalid identity `{} <{}>`", who.name, who.email))
+}

@@ -1,0 +1,270 @@
+//! `custom-source/<project>`: a normal git work tree with the pin and one
+//! commit per patch. Objects of the upstream mirror are borrowed through
+//! `objects/info/alternates` (like `git clone -s`); files and the index are
+//! written here directly, only the paths that change, with stat data so that
+//! `git status` is instant.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::path::Path;
+
+use super::{Git, MODE_EXEC, MODE_LINK, Oid};
+use crate::error::{Error, GitContext, IoContext, Result};
+use crate::progress::Progress;
+
+/// Config key marking a repository as built by verda-patch.
+const MANAGED_KEY: &str = "verda.project";
+
+/// What `status` and the safety checks need to know about a work tree.
+#[derive(Debug, Clone, Default)]
+pub struct WorkState {
+    /// Tracked paths with staged or unstaged changes, and conflicts.
+    pub dirty: Vec<String>,
+    /// Untracked, not ignored paths.
+    pub untracked: Vec<String>,
+}
+
+impl Git {
+    /// Create `custom-source/<p>` borrowing objects from `objects`.
+    pub fn init_worktree(path: &Path, project: &str, objects: &Path) -> Result<Git> {
+        let repo = git2::Repository::init(path).git(|| format!("creating {}", path.display()))?;
+        let alternates = repo.path().join("objects/info/alternates");
+        fs::create_dir_all(repo.path().join("objects/info")).at(&alternates)?;
+        fs::write(&alternates, format!("{}\n", objects.display())).at(&alternates)?;
+        let mut config = repo.config().git(|| "opening config".into())?;
+        config
+            .set_str(MANAGED_KEY, project)
+            .git(|| "writing config".into())?;
+        // Reopen so the object database sees the alternates.
+        Git::open(path)
+    }
+
+    /// The project this work tree was built for, if verda-patch built it.
+    pub fn managed_project(&self) -> Option<String> {
+        self.repo.config().ok()?.get_string(MANAGED_KEY).ok()
+    }
+
+    pub fn head_commit(&self) -> Option<Oid> {
+        self.repo.head().ok()?.peel_to_commit().ok().map(|c| c.id())
+    }
+
+    pub fn head_branch(&self) -> Option<String> {
+        let head = self.repo.head().ok()?;
+        head.is_branch()
+            .then(|| head.shorthand().map(str::to_string))
+            .flatten()
+    }
+
+    /// Point `refs/heads/<branch>` at `commit` and check the branch out (HEAD only).
+    pub fn set_branch_head(&self, branch: &str, commit: Oid, log: &str) -> Result<()> {
+        let name = format!("refs/heads/{branch}");
+        self.set_ref(&name, commit, log)?;
+        self.repo
+            .set_head(&name)
+            .git(|| format!("checking out {branch}"))
+    }
+
+    pub fn work_state(&self) -> Result<WorkState> {
+        let mut options = git2::StatusOptions::new();
+        options
+            .include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false)
+            .exclude_submodules(true);
+        let statuses = self
+            .repo
+            .statuses(Some(&mut options))
+            .git(|| "reading work tree status".into())?;
+        let mut state = WorkState::default();
+        for entry in statuses.iter() {
+            let path = String::from_utf8_lossy(entry.path_bytes()).into_owned();
+            let status = entry.status();
+            if status == git2::Status::WT_NEW {
+                state.untracked.push(path);
+            } else if !status.is_empty() && !status.contains(git2::Status::IGNORED) {
+                state.dirty.push(path);
+            }
+        }
+        Ok(state)
+    }
+
+    /// Commit the whole work tree (tracked and untracked, not ignored) as a
+    /// child of HEAD without touching the index on disk: a backup of work
+    /// that is about to be overwritten.
+    pub fn snapshot_worktree(&self, message: &str) -> Result<Oid> {
+        let mut index = self.repo.index().git(|| "reading index".into())?;
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .git(|| "reading work tree".into())?;
+        index
+            .update_all(["*"], None)
+            .git(|| "reading work tree".into())?;
+        let tree = index
+            .write_tree()
+            .git(|| "writing work tree snapshot".into())?;
+        // Forget the in-memory changes to the shared index object.
+        index.read(true).git(|| "re-reading index".into())?;
+        let sig = self
+            .repo
+            .signature()
+            .or_else(|_| git2::Signature::now("verda-patch", "verda-patch@localhost"));
+        let sig = sig.git(|| "making signature".into())?;
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .git(|| "reading snapshot tree".into())?;
+        let parents: Vec<git2::Commit<'_>> = self
+            .repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .into_iter()
+            .collect();
+        let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        self.repo
+            .commit(None, &sig, &sig, message, &tree, &parent_refs)
+            .git(|| "writing work tree snapshot".into())
+    }
+
+    /// Make the work tree and index match `new`'s tree. With `old` (the tree
+    /// they match now) only the paths that differ are rewritten, plus
+    /// `also` (paths known to be dirty). Without it, everything is written.
+    /// Returns how many paths it wrote or removed.
+    pub fn checkout(
+        &self,
+        old: Option<Oid>,
+        new: Oid,
+        also: &[String],
+        progress: &dyn Progress,
+    ) -> Result<usize> {
+        let workdir = self
+            .repo
+            .workdir()
+            .ok_or_else(|| Error::Refused("custom-source is a bare repository".into()))?
+            .to_path_buf();
+        let new_tree = self
+            .repo
+            .find_tree(new)
+            .git(|| format!("reading tree {new}"))?;
+        let mut index = self.repo.index().git(|| "reading index".into())?;
+        let paths: Vec<String> = match old {
+            Some(old) => {
+                let mut paths = self.changed_paths(old, new)?;
+                paths.extend(also.iter().cloned());
+                paths.sort();
+                paths.dedup();
+                paths
+            }
+            None => {
+                index.clear().git(|| "clearing index".into())?;
+                let mut all = Vec::new();
+                new_tree
+                    .walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+                        if entry.kind() == Some(git2::ObjectType::Blob) {
+                            if let Some(name) = entry.name() {
+                                all.push(format!("{dir}{name}"));
+                            }
+                        }
+                        git2::TreeWalkResult::Ok
+                    })
+                    .git(|| "walking tree".into())?;
+                all
+            }
+        };
+        progress.begin("writing files", Some(paths.len() as u64));
+        // Removals first, so a path that turns from file into directory (or
+        // back) is free when it is written.
+        let mut writes = Vec::with_capacity(paths.len());
+        for path in &paths {
+            match new_tree.get_path(Path::new(path)) {
+                Ok(entry) if entry.kind() == Some(git2::ObjectType::Blob) => {
+                    writes.push((path, entry.id(), entry.filemode() as u32))
+                }
+                _ => {
+                    remove_file(&workdir, path)?;
+                    let _ = index.remove_path(Path::new(path));
+                }
+            }
+        }
+        let odb = self.repo.odb().git(|| "opening object database".into())?;
+        for (done, (path, id, mode)) in writes.into_iter().enumerate() {
+            let object = odb.read(id).git(|| format!("reading {path}"))?;
+            let target = workdir.join(path);
+            write_file(&target, object.data(), mode)?;
+            let meta = fs::symlink_metadata(&target).at(&target)?;
+            index
+                .add(&index_entry(path, id, mode, &meta))
+                .git(|| format!("adding {path} to the index"))?;
+            progress.set(done as u64 + 1);
+        }
+        index.write().git(|| "writing index".into())?;
+        progress.end();
+        Ok(paths.len())
+    }
+}
+
+fn remove_file(workdir: &Path, path: &str) -> Result<()> {
+    let target = workdir.join(path);
+    match fs::symlink_metadata(&target) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => fs::remove_file(&target).at(&target)?,
+        Err(_) => return Ok(()),
+    }
+    // Drop directories the removal left empty, up to the work tree root.
+    let mut dir = target.parent();
+    while let Some(d) = dir {
+        if d == workdir || fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+    Ok(())
+}
+
+/// Replace whatever is at `target` with a file (or symlink) of `mode`.
+/// The old entry is removed first, so we never write through a symlink.
+fn write_file(target: &Path, content: &[u8], mode: u32) -> Result<()> {
+    if let Some(parent) = target.parent() {
+        fs::create_dir_all(parent).at(parent)?;
+    }
+    match fs::symlink_metadata(target) {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(target).at(target)?,
+        Ok(_) => fs::remove_file(target).at(target)?,
+        Err(_) => {}
+    }
+    if mode == MODE_LINK {
+        let link = std::ffi::OsStr::new(std::str::from_utf8(content).map_err(|_| {
+            Error::Refused(format!("{}: symlink target is not UTF-8", target.display()))
+        })?);
+        return symlink(link, target).at(target);
+    }
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(target)
+        .at(target)?;
+    file.write_all(content).at(target)?;
+    if mode == MODE_EXEC {
+        file.set_permissions(fs::Permissions::from_mode(0o755))
+            .at(target)?;
+    }
+    Ok(())
+}
+
+fn index_entry(path: &str, id: Oid, mode: u32, meta: &fs::Metadata) -> git2::IndexEntry {
+    git2::IndexEntry {
+        ctime: git2::IndexTime::new(meta.ctime() as i32, meta.ctime_nsec() as u32),
+        mtime: git2::IndexTime::new(meta.mtime() as i32, meta.mtime_nsec() as u32),
+        dev: meta.dev() as u32,
+        ino: meta.ino() as u32,
+        mode,
+        uid: meta.uid(),
+        gid: meta.gid(),
+        file_size: meta.len() as u32,
+        id,
+        flags: (path.len().min(0xfff)) as u16,
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
+    }
+}
