@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Benchmark `verda-patch apply` against `git am` and `quilt push -a`.
 
-One run, same machine, same queue, same tree: nova 31.0.0 from PyPI (imported
-by verda-patch itself) and a queue of real upstream changes, made at run time
-(never committed):
+One run, same machine, same queue, same tree, and a queue of real upstream
+changes made at run time (never committed):
 
 * with --nova-git PATH (a clone of openstack/nova): every non-merge commit of
   31.0.0..31.3.1 (stable/2025.1), as `git format-patch` files;
 * otherwise: the difference between the 31.0.0 and 31.3.1 sdists, one patch
   per changed file.
+
+With --nova-git the tree is nova's git tree at 31.0.0 (the history's patches
+touch files such as .gitreview that the sdist does not ship); otherwise the
+31.0.0 sdist from PyPI, imported by verda-patch itself.
 
 Measured (median of --runs):
   verda   `verda-patch apply` into a fresh custom-source
@@ -57,9 +60,33 @@ def timed(setup, action, runs):
     return statistics.median(times)
 
 
-def patch_repo(repo):
+def patch_repo(repo, nova_git):
     repo.mkdir(parents=True, exist_ok=True)
-    (repo / "verda-patch.toml").write_text(f'[projects.nova]\npypi = "nova"\npin = "{OLD}"\n')
+    source = f'git = "{nova_git}"' if nova_git else 'pypi = "nova"'
+    (repo / "verda-patch.toml").write_text(f'[projects.nova]\n{source}\npin = "{OLD}"\n')
+
+
+def mirror_of(repo):
+    """The cache mirror verda-patch made for the project (one per source)."""
+    found = [p for p in (WORK / "cache").glob("*/*.git") if "nova" in p.name]
+    if len(found) != 1:
+        sys.exit(f"expected one nova mirror in the cache, found {found}")
+    return found[0]
+
+
+def git_tree_at_old(nova_git):
+    """nova's git tree at OLD as a one-commit repository tagged OLD (a fetched
+    mirror may lack objects elsewhere in history; the tree is all we need)."""
+    path = WORK / f"nova-{OLD}-git"
+    if not (path / ".git").exists():
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+        subprocess.run(f"git --git-dir {nova_git} archive {OLD} | tar -x -C {path}", shell=True, check=True)
+        run(["git", "init", "-q"], cwd=path)
+        run(["git", "add", "-A"], cwd=path)
+        run(["git", "commit", "-q", "-m", f"nova {OLD} (git tree)"], cwd=path)
+        run(["git", "tag", OLD], cwd=path)
+    return str(path)
 
 
 def queue_from_git(nova_git, out):
@@ -94,10 +121,17 @@ def main():
     WORK.mkdir(parents=True, exist_ok=True)
     repo = WORK / "repo"
     shutil.rmtree(repo, ignore_errors=True)
-    patch_repo(repo)
+    source = None
+    if args.nova_git:
+        shutil.rmtree(WORK / "cache" / "pypi", ignore_errors=True)
+        source = git_tree_at_old(args.nova_git)
+    else:
+        shutil.rmtree(WORK / "cache" / "git", ignore_errors=True)
+    patch_repo(repo, source)
     run([BIN, "fetch", "--version", OLD], cwd=repo)
-    run([BIN, "fetch", "--version", NEW], cwd=repo)
-    mirror = WORK / "cache" / "pypi" / "nova.git"
+    if not args.nova_git:
+        run([BIN, "fetch", "--version", NEW], cwd=repo)
+    mirror = mirror_of(repo)
 
     formatted = WORK / "formatted"
     shutil.rmtree(formatted, ignore_errors=True)
@@ -115,7 +149,7 @@ def main():
         series.append(f"bugfix/{name}")
     (repo / "patches" / "nova" / "series").write_text("\n".join(series) + "\n")
     ordered = [bugfix / s.split("/", 1)[1] for s in series]
-    print(f"queue: {len(ordered)} patches ({origin}) on nova {OLD} from PyPI", file=sys.stderr)
+    print(f"queue: {len(ordered)} patches ({origin}) on nova {OLD}", file=sys.stderr)
 
     custom = repo / "custom-source"
     verda = timed(lambda: shutil.rmtree(custom, ignore_errors=True), lambda: run([BIN, "-q", "apply"], cwd=repo), args.runs)
@@ -158,12 +192,12 @@ def main():
         # Touch the commit message only: the change still applies.
         target.write_text(text.replace("\n\n", "\n\nEdited for the benchmark.\n\n", 1) if "Edited" not in target.read_text() else text)
 
-    reapply = timed(edit, lambda: run([BIN, "-q", "apply", "--force"], cwd=repo), args.runs)
+    reapply = timed(edit, lambda: run([BIN, "-q", "apply"], cwd=repo), args.runs)
     target.write_bytes(original)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
     print(f"\n{len(ordered)} patches on nova {OLD} ({origin}); median of {args.runs} runs; "
-          f"{os.cpu_count()} cores; trees identical to git am: {verda_tree == git_tree}\n")
+          f"tree: {'git' if args.nova_git else 'PyPI sdist'}; {os.cpu_count()} cores; trees identical to git am: {verda_tree == git_tree}\n")
     print("| what | seconds | ratio |")
     print("|---|---:|---:|")
     print(f"| git clone -s -n + checkout + git am | {git:.3f} | 1.00 |")

@@ -29,7 +29,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
         let resolved = upstream
             .mirror
             .resolve_pin(&version)
-            .map(|id| verda_patch::repo::short(id))
+            .map(verda_patch::repo::short)
             .unwrap_or_else(|| "not found".into());
         context.say(format!(
             "{project}: {} fetched; {version} is {resolved}",

@@ -222,7 +222,7 @@ fn match_fragment(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::patch::parse_diff;
+    use crate::patch::{parse_diff, test_git};
 
     fn hunks(diff: &str) -> Vec<Hunk> {
         parse_diff(diff.as_bytes()).unwrap().remove(0).hunks
@@ -257,6 +257,238 @@ mod tests {
                 line: 3,
                 expected_at: 0
             }
+        );
+    }
+
+    /// xorshift64*, enough to make reproducible edit sequences.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    fn random_line(rng: &mut Rng, serial: &mut usize) -> String {
+        *serial += 1;
+        // Some lines repeat, so that context can match in several places.
+        if rng.below(4) == 0 {
+            format!("common {}", rng.below(4))
+        } else {
+            format!("line {serial} {}", rng.below(1000))
+        }
+    }
+
+    /// A few random edits: replacements, deletions and insertions anywhere,
+    /// including the very start and end, and sometimes a change to whether
+    /// the file ends with a newline.
+    fn edit(rng: &mut Rng, text: &str, serial: &mut usize) -> String {
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        for _ in 0..1 + rng.below(5) {
+            let at = match rng.below(8) {
+                0 => 0,
+                1 => lines.len(),
+                _ => rng.below(lines.len() + 1),
+            };
+            let remove = rng.below(4).min(lines.len() - at);
+            let insert: Vec<String> = (0..rng.below(4))
+                .map(|_| random_line(rng, serial))
+                .collect();
+            lines.splice(at..at + remove, insert);
+        }
+        let mut out = lines.join("\n");
+        let had_newline = text.ends_with('\n');
+        if !out.is_empty() && (had_newline != (rng.below(6) == 0)) {
+            out.push('\n');
+        }
+        out
+    }
+
+    /// "Hunk #N succeeded at L (offset K lines)." lines of `git apply -v`.
+    fn git_offsets(stderr: &str) -> Vec<(usize, isize)> {
+        stderr
+            .lines()
+            .filter_map(|l| {
+                let rest = l.strip_prefix("Hunk #")?;
+                let (n, rest) = rest.split_once(" succeeded at ")?;
+                let offset = rest.split_once("(offset ")?.1.split(' ').next()?;
+                Some((n.parse().ok()?, offset.parse().ok()?))
+            })
+            .collect()
+    }
+
+    /// Applies `diff` to `target` with `git apply -v` and with
+    /// [`apply_hunks`], and insists both agree on success, result and offsets.
+    fn compare_with_git(dir: &std::path::Path, diff: &[u8], target: &[u8]) -> bool {
+        std::fs::write(dir.join("f"), target).unwrap();
+        std::fs::write(dir.join("p.diff"), diff).unwrap();
+        let out = test_git::run(dir, &["apply", "-v", "p.diff"], &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let files = parse_diff(diff).unwrap();
+        assert_eq!(files.len(), 1);
+        let ours = apply_hunks(target, &files[0].hunks);
+        let context = || {
+            format!(
+                "git: {stderr}\nours: {ours:?}\ndiff:\n{}",
+                String::from_utf8_lossy(diff)
+            )
+        };
+        assert_eq!(out.status.success(), ours.is_ok(), "{}", context());
+        if let Ok(applied) = &ours {
+            let result = std::fs::read(dir.join("f")).unwrap();
+            assert_eq!(applied.content, result, "{}", context());
+            let offsets: Vec<(usize, isize)> = applied
+                .offsets
+                .iter()
+                .map(|o| (o.hunk + 1, o.offset))
+                .collect();
+            assert_eq!(offsets, git_offsets(&stderr), "{}", context());
+        }
+        ours.is_ok()
+    }
+
+    #[test]
+    fn random_edits_match_git_apply() {
+        let repo = tempfile::tempdir().unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        test_git::init(scratch.path());
+        let (mut cases, mut applied, mut offset_cases) = (0, 0, 0);
+        for seed in 1..=8u64 {
+            let dir = repo.path().join(seed.to_string());
+            std::fs::create_dir(&dir).unwrap();
+            test_git::init(&dir);
+            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut serial = 0;
+            let mut versions = vec![];
+            let mut text: String = (0..300)
+                .map(|_| random_line(&mut rng, &mut serial) + "\n")
+                .collect();
+            for k in 0..7 {
+                if k > 0 {
+                    text = edit(&mut rng, &text, &mut serial);
+                }
+                std::fs::write(dir.join("f"), &text).unwrap();
+                test_git::ok(&dir, &["add", "f"], &[]);
+                test_git::ok(&dir, &["commit", "-q", "--allow-empty", "-m", "v"], &[]);
+                versions.push(text.clone());
+            }
+            for k in 1..versions.len() {
+                let range = format!(
+                    "HEAD~{}..HEAD~{}",
+                    versions.len() - k,
+                    versions.len() - 1 - k
+                );
+                let diff = test_git::ok(&dir, &["diff", &range], &[]);
+                if diff.is_empty() {
+                    continue;
+                }
+                for (m, target) in versions.iter().enumerate() {
+                    if m + 1 == k {
+                        continue;
+                    }
+                    cases += 1;
+                    if compare_with_git(scratch.path(), &diff, target.as_bytes()) {
+                        applied += 1;
+                        let files = parse_diff(&diff).unwrap();
+                        if apply_hunks(target.as_bytes(), &files[0].hunks)
+                            .is_ok_and(|a| !a.offsets.is_empty())
+                        {
+                            offset_cases += 1;
+                        }
+                    }
+                }
+            }
+        }
+        // The comparison is only meaningful if all outcomes occur often.
+        assert!(cases >= 250, "{cases} cases");
+        assert!(
+            applied >= 30 && cases - applied >= 30,
+            "{applied} of {cases} applied"
+        );
+        assert!(offset_cases >= 10, "{offset_cases} applied with offsets");
+    }
+
+    #[test]
+    fn chosen_cases_match_git_apply() {
+        let scratch = tempfile::tempdir().unwrap();
+        test_git::init(scratch.path());
+        let base: String = (1..=20).map(|i| format!("{i}\n")).collect();
+        let diff = |old: &str, new: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            test_git::init(dir.path());
+            std::fs::write(dir.path().join("f"), old).unwrap();
+            test_git::ok(dir.path(), &["add", "f"], &[]);
+            std::fs::write(dir.path().join("f"), new).unwrap();
+            test_git::ok(dir.path(), &["diff"], &[])
+        };
+        let shifted = format!("a\nb\nc\n{base}");
+        let cases = [
+            // Context moved by 3 lines.
+            (base.replace("10\n", "ten\n"), shifted.clone(), true),
+            // Insertions at the start and at the end.
+            (format!("top\n{base}"), shifted.clone(), false),
+            (format!("{base}bottom\n"), shifted.clone(), true),
+            // Removing and adding the final newline.
+            (base.trim_end().to_string(), shifted.clone(), true),
+            (format!("{base}x"), base.clone(), true),
+            (base.replace("20\n", "twenty"), format!("{base}21\n"), false),
+        ];
+        for (new, target, should_apply) in cases {
+            let d = diff(&base, &new);
+            assert_eq!(
+                compare_with_git(scratch.path(), &d, target.as_bytes()),
+                should_apply
+            );
+        }
+        let d = diff(&format!("{base}x"), &format!("{base}y"));
+        assert!(compare_with_git(
+            scratch.path(),
+            &d,
+            format!("{base}x").as_bytes()
+        ));
+        assert!(!compare_with_git(
+            scratch.path(),
+            &d,
+            format!("{base}x\n").as_bytes()
+        ));
+    }
+
+    #[test]
+    fn large_file_is_fast() {
+        let old: String = (0..5000).map(|i| format!("line {i}\n")).collect();
+        let mut diff = String::from("--- a/f\n+++ b/f\n");
+        for h in 0..10 {
+            let at = h * 480 + 10;
+            diff += &format!("@@ -{},7 +{},7 @@\n", at + 1, at + 1);
+            for i in at..at + 7 {
+                if i == at + 3 {
+                    diff += &format!("-line {i}\n+changed {i}\n");
+                } else {
+                    diff += &format!(" line {i}\n");
+                }
+            }
+        }
+        let hunks = parse_diff(diff.as_bytes()).unwrap().remove(0).hunks;
+        // Moved by 100 lines, so every hunk is searched for.
+        let moved: String = (0..100).map(|i| format!("pad {i}\n")).collect::<String>() + &old;
+        let start = std::time::Instant::now();
+        let rounds = 20;
+        for _ in 0..rounds {
+            let applied = apply_hunks(moved.as_bytes(), &hunks).unwrap();
+            assert_eq!(applied.offsets.len(), 10);
+        }
+        let each = start.elapsed() / rounds;
+        // Generous, for unoptimised test builds on a busy machine.
+        assert!(
+            each < std::time::Duration::from_millis(50),
+            "{each:?} per apply"
         );
     }
 }

@@ -394,8 +394,8 @@ fn parse_person(value: &str) -> Result<Person, String> {
             _ => ("", value),
         },
     };
-    if email.is_empty() {
-        return Err(format!("no email address in \"{value}\""));
+    if email.is_empty() || email.contains(|c: char| c == '<' || c == '>' || c.is_whitespace()) {
+        return Err(format!("expected \"Name <email>\", got \"{value}\""));
     }
     let name = match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
         Some(quoted) => unquote_rfc822(quoted),
@@ -438,7 +438,7 @@ fn decode_rfc2047(text: &str) -> Result<String, String> {
                 after_word = true;
             }
             None => {
-                out.extend_from_slice(rest[..p + 2].as_bytes());
+                out.extend_from_slice(&rest.as_bytes()[..p + 2]);
                 rest = &rest[p + 2..];
                 after_word = false;
             }
@@ -771,4 +771,431 @@ fn push_author(out: &mut String, author: &Person) {
     out.push_str(" <");
     out.push_str(&author.email);
     out.push_str(">\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patch::test_git;
+    use std::path::Path;
+
+    struct Case {
+        name: &'static str,
+        email: &'static str,
+        /// GIT_AUTHOR_DATE: "seconds +hhmm".
+        date: &'static str,
+        message: &'static str,
+    }
+
+    const LONG_ASCII: &str = "Rework the frobnicator so that it no longer frobs \
+        things twice when the configuration file says it should only frob once";
+
+    fn cases() -> Vec<Case> {
+        let case = |name, email, date, message| Case {
+            name,
+            email,
+            date,
+            message,
+        };
+        vec![
+            case(
+                "A U Thor",
+                "author@example.org",
+                "1767225600 +0000",
+                "Add a feature\n\nSome body text.\n",
+            ),
+            case(
+                "A U Thor",
+                "author@example.org",
+                "1767225600 -0130",
+                "Fix the frobnicator\n\nFirst paragraph\nwith two lines.\n\nSecond paragraph.\n\n\
+                 Signed-off-by: A U Thor <author@example.org>\nReviewed-by: R <r@example.org>\n",
+            ),
+            case(
+                "A U Thor",
+                "author@example.org",
+                "1000000000 +0545",
+                LONG_ASCII,
+            ),
+            case(
+                "Jörg Müller-Lüdenscheidt",
+                "joerg@example.org",
+                "1767225600 +0100",
+                "Überarbeite die Ausgabe für ältere Systeme und sorge dafür, dass nichts verloren geht\n\n\
+                 Mit Umlauten im Text: äöü.\n",
+            ),
+            case(
+                "A U Thor",
+                "author@example.org",
+                "1767225600 +0000",
+                "Just a subject\n",
+            ),
+            case(
+                "A U Thor",
+                "author@example.org",
+                "1767225600 +0000",
+                "[libvirt] qemu: fix [the] thing\n\nBody.\n",
+            ),
+            case(
+                "J. R. \"Bob\" Hacker",
+                "jrh@example.org",
+                "1767225600 +1400",
+                "Quote the name\n",
+            ),
+            case(
+                "An Extraordinarily Long Author Name That Goes On And On Past Seventy Columns",
+                "long.address@subdomain.example.org",
+                "1767225600 +0000",
+                "Long author\n",
+            ),
+            case(
+                "A U Thor",
+                "author@example.org",
+                "1767225600 +0000",
+                "Averyveryverylongfirstwordthatdoesnotfitonthesubjectlinewhatsoeverbecauseitistoolong and more\n",
+            ),
+            case(
+                "A U Thor",
+                "author@example.org",
+                "1767225600 +0000",
+                "Mention =?utf-8?q?x?= literally\n",
+            ),
+            case(
+                "A U Thor",
+                "author@example.org",
+                "1767225600 +0000",
+                "ASCII subject\n\nBut a non-ASCII body: naïve café.\n",
+            ),
+        ]
+    }
+
+    fn commit(dir: &Path, n: usize, case: &Case) {
+        std::fs::write(
+            dir.join("file.txt"),
+            format!("base\n{n}\n{}\n", case.message),
+        )
+        .unwrap();
+        std::fs::write(dir.join("msg"), case.message).unwrap();
+        test_git::ok(dir, &["add", "file.txt"], &[]);
+        test_git::ok(
+            dir,
+            &["commit", "-q", "-F", "msg"],
+            &[
+                ("GIT_AUTHOR_NAME", case.name),
+                ("GIT_AUTHOR_EMAIL", case.email),
+                ("GIT_AUTHOR_DATE", case.date),
+                ("GIT_COMMITTER_DATE", case.date),
+            ],
+        );
+    }
+
+    fn patch_date(git_date: &str) -> PatchDate {
+        let (secs, tz) = git_date.split_once(' ').unwrap();
+        let tz: i32 = tz.parse().unwrap();
+        PatchDate {
+            seconds: secs.parse().unwrap(),
+            offset_minutes: tz / 100 * 60 + tz % 100,
+        }
+    }
+
+    #[test]
+    fn to_bytes_matches_git_format_patch() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        test_git::init(dir);
+        std::fs::write(dir.join("file.txt"), "start\n").unwrap();
+        test_git::ok(dir, &["add", "file.txt"], &[]);
+        test_git::ok(dir, &["commit", "-q", "-m", "start"], &[]);
+        for (n, case) in cases().iter().enumerate() {
+            commit(dir, n, case);
+            let expected = test_git::ok(
+                dir,
+                &[
+                    "format-patch",
+                    "-1",
+                    "--zero-commit",
+                    "--no-signature",
+                    "--no-stat",
+                    "--full-index",
+                    "--no-renames",
+                    "--stdout",
+                ],
+                &[],
+            );
+            let raw = test_git::ok(dir, &["cat-file", "commit", "HEAD"], &[]);
+            let raw = String::from_utf8(raw).unwrap();
+            let message = raw.split_once("\n\n").unwrap().1;
+            let diff = test_git::ok(
+                dir,
+                &["diff", "--full-index", "--no-renames", "HEAD~", "HEAD"],
+                &[],
+            );
+            let author = Person {
+                name: case.name.to_string(),
+                email: case.email.to_string(),
+            };
+            let patch = Patch::from_message(author, patch_date(case.date), message, diff);
+            assert_eq!(patch.message(), message, "case {n}");
+            let bytes = patch.to_bytes();
+            assert_eq!(
+                String::from_utf8_lossy(&bytes),
+                String::from_utf8_lossy(&expected),
+                "case {n}"
+            );
+            let parsed = Patch::parse(&expected).unwrap();
+            assert_eq!(parsed, patch, "case {n}");
+            assert_eq!(
+                Patch::parse(&parsed.to_bytes()).unwrap().to_bytes(),
+                bytes,
+                "case {n}"
+            );
+
+            // git's default output: diffstat, abbreviated index, signature.
+            let default = test_git::ok(dir, &["format-patch", "-1", "--stdout"], &[]);
+            let parsed = Patch::parse(&default).unwrap();
+            assert_eq!(parsed.author, patch.author, "case {n}");
+            assert_eq!(parsed.date, patch.date, "case {n}");
+            assert_eq!(parsed.subject, patch.subject, "case {n}");
+            assert_eq!(parsed.body, patch.body, "case {n}");
+            assert_eq!(parsed.message(), message, "case {n}");
+            let short_diff = test_git::ok(dir, &["diff", "HEAD~", "HEAD"], &[]);
+            assert_eq!(parsed.diff, short_diff, "case {n}");
+        }
+    }
+
+    fn sample() -> Patch {
+        Patch::from_message(
+            Person {
+                name: "A U Thor".into(),
+                email: "a@example.org".into(),
+            },
+            PatchDate {
+                seconds: 1_767_225_600,
+                offset_minutes: 60,
+            },
+            "Subject line\n\nBody.\n",
+            b"diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n".to_vec(),
+        )
+    }
+
+    #[test]
+    fn subject_tags() {
+        for (subject, expected) in [
+            ("[PATCH] x", "x"),
+            ("[PATCH v2 3/7] x y", "x y"),
+            ("[libvirt] [PATCH] x", "[libvirt] [PATCH] x"),
+            ("[PATCH] [libvirt] x", "[libvirt] x"),
+            ("[RFC] x", "[RFC] x"),
+            ("plain", "plain"),
+            ("[PATCH]   indented", "  indented"),
+            (
+                "[PATCH] =?UTF-8?q?caf=C3=A9?=\n =?UTF-8?q?=20au=20lait?=",
+                "café au lait",
+            ),
+            ("=?utf-8?b?W1BBVENIXSBjYWbDqQ==?=", "café"),
+            ("[PATCH] a\n folded", "a folded"),
+        ] {
+            assert_eq!(parse_subject(subject).unwrap(), expected, "{subject:?}");
+        }
+    }
+
+    #[test]
+    fn mail_variants() {
+        let canonical = sample().to_bytes();
+        let text = String::from_utf8(canonical.clone()).unwrap();
+        // No mbox "From " line, CRLF headers, extra headers, a diffstat,
+        // a signature and an encoded From:.
+        let variant = text
+            .replacen("From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n", "", 1)
+            .replacen("From: A U Thor <a@example.org>\n", "From: =?utf-8?q?A_U_Thor?= <a@example.org>\r\n", 1)
+            .replacen("Body.\n\n", "Body.\n---\n f | 2 +-\n 1 file changed\n\n", 1)
+            .replacen("Subject: [PATCH] Subject line\n", "Subject: [PATCH 1/2] Subject\n\tline\nX-Mailer: thing\n  folded\nContent-Transfer-Encoding: 8bit\n", 1)
+            + "-- \n2.30.0\n\n";
+        let parsed = Patch::parse(variant.as_bytes()).unwrap();
+        assert_eq!(parsed.subject, "Subject\tline");
+        assert_eq!(
+            parsed.extra_headers,
+            vec![("X-Mailer".to_string(), "thing\n  folded".to_string())]
+        );
+        let mut without_extra = parsed.clone();
+        without_extra.extra_headers.clear();
+        without_extra.subject = "Subject line".into();
+        assert_eq!(without_extra, sample());
+        let again = parsed.to_bytes();
+        assert_eq!(Patch::parse(&again).unwrap(), parsed);
+        assert!(
+            String::from_utf8(again)
+                .unwrap()
+                .contains("\nX-Mailer: thing\n  folded\n\nBody.")
+        );
+    }
+
+    #[test]
+    fn errors() {
+        let sample = String::from_utf8(sample().to_bytes()).unwrap();
+        let quilt = "Fix a thing\n\nLonger text.\n\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n";
+        let cases: Vec<(Vec<u8>, PatchError)> = vec![
+            (b"".to_vec(), PatchError::Empty),
+            (b" \n\n".to_vec(), PatchError::Empty),
+            (quilt.as_bytes().to_vec(), PatchError::MissingHeader("From")),
+            (
+                b"\x00\x01\x02binary\xff\xfe".to_vec(),
+                PatchError::MissingHeader("From"),
+            ),
+            (
+                sample.replace("Date: ", "X-Date: ").into_bytes(),
+                PatchError::MissingHeader("Date"),
+            ),
+        ];
+        for (input, expected) in &cases {
+            assert_eq!(&Patch::parse(input).unwrap_err(), expected);
+        }
+        let mut bad = sample.clone().into_bytes();
+        let at = sample.find("Body.").unwrap();
+        bad[at + 1] = 0xff;
+        assert_eq!(
+            Patch::parse(&bad).unwrap_err(),
+            PatchError::NotUtf8 { line: 6 }
+        );
+        let err =
+            Patch::parse(sample.replace("Date: Thu", "Date: Thx, 99").as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, PatchError::BadHeader { line: 3, .. }),
+            "{err}"
+        );
+        let err = Patch::parse(sample.split("diff --git").next().unwrap().as_bytes()).unwrap_err();
+        assert!(matches!(err, PatchError::NoDiff { .. }), "{err}");
+        let truncated = sample.replace("-a\n+b\n", "-a\n");
+        let err = Patch::parse(truncated.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 11: hunk header says 1 new lines but the hunk has 0 (truncated patch?)"
+        );
+        let two = format!("{sample}{sample}");
+        assert!(matches!(
+            Patch::parse(two.as_bytes()).unwrap_err(),
+            PatchError::Malformed { line: 14, .. }
+        ));
+        let err = Patch::parse(
+            sample
+                .replace("Content", "")
+                .replacen("Subject:", "Content-Type: multipart/mixed\nSubject:", 1)
+                .as_bytes(),
+        );
+        assert!(matches!(
+            err.unwrap_err(),
+            PatchError::BadHeader { line: 4, .. }
+        ));
+        // Every prefix of a valid patch either parses or fails cleanly.
+        for cut in 0..sample.len() {
+            let _ = Patch::parse(&sample.as_bytes()[..cut]);
+        }
+    }
+
+    #[test]
+    fn dates() {
+        for (secs, off) in [
+            (0, 0),
+            (-1, -60),
+            (1_767_225_600, 330),
+            (4_102_444_800, -720),
+            (951_782_400, 0),
+        ] {
+            let date = PatchDate {
+                seconds: secs,
+                offset_minutes: off,
+            };
+            assert_eq!(
+                parse_date(&format_date(date)),
+                Some(date),
+                "{}",
+                format_date(date)
+            );
+        }
+        assert_eq!(
+            format_date(PatchDate {
+                seconds: 1_767_225_600,
+                offset_minutes: -90
+            }),
+            "Wed, 31 Dec 2025 22:30:00 -0130"
+        );
+        assert_eq!(
+            format_date(PatchDate {
+                seconds: i64::MAX,
+                offset_minutes: 0
+            }),
+            "Thu, 1 Jan 1970 00:00:00 +0000"
+        );
+    }
+
+    #[test]
+    fn crlf_mail() {
+        let lf = sample().to_bytes();
+        let crlf = String::from_utf8(lf).unwrap().replace('\n', "\r\n");
+        let parsed = Patch::parse(crlf.as_bytes()).unwrap();
+        let expected = sample();
+        assert_eq!(parsed.subject, expected.subject);
+        assert_eq!(parsed.body, expected.body);
+        assert_eq!(parsed.author, expected.author);
+        // The diff is kept byte for byte; it applies to CRLF files.
+        assert_eq!(
+            parsed.diff,
+            String::from_utf8(expected.diff)
+                .unwrap()
+                .replace('\n', "\r\n")
+                .into_bytes()
+        );
+        let files = crate::patch::parse_diff(&parsed.diff).unwrap();
+        assert_eq!(files[0].new_path.as_deref(), Some("f"));
+        let applied = crate::patch::apply_hunks(b"a\r\n", &files[0].hunks).unwrap();
+        assert_eq!(applied.content, b"b\r\n");
+    }
+
+    /// Damaged patches of every kind must give errors, never panics.
+    #[test]
+    fn mutations_never_panic() {
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut sources = vec![sample().to_bytes()];
+        let mut long = sample();
+        long.subject = "Ünïcödé ".repeat(20);
+        long.author.name = "=?x?= \"q\" ".repeat(10);
+        long.diff = b"diff --git \"a/\\303\\251 x\" \"b/\\303\\251 x\"\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ \"b/\\303\\251 x\"\n@@ -0,0 +1,2 @@\n+a\n+b\n\\ No newline at end of file\n".to_vec();
+        sources.push(long.to_bytes());
+        for source in &sources {
+            assert!(Patch::parse(source).is_ok());
+            for _ in 0..3000 {
+                let mut bytes = source.clone();
+                for _ in 0..1 + next() % 4 {
+                    let at = (next() % bytes.len() as u64) as usize;
+                    match next() % 4 {
+                        0 => bytes[at] = next() as u8,
+                        1 => {
+                            bytes.remove(at);
+                        }
+                        2 => {
+                            let alphabet = b"\n:@-+ \\\"=?0";
+                            bytes.insert(at, alphabet[(next() % alphabet.len() as u64) as usize]);
+                        }
+                        _ => bytes.truncate(at),
+                    }
+                    if bytes.is_empty() {
+                        break;
+                    }
+                }
+                if let Ok(patch) = Patch::parse(&bytes) {
+                    let again = Patch::parse(&patch.to_bytes()).unwrap();
+                    assert_eq!(again.to_bytes(), patch.to_bytes());
+                    for file in crate::patch::parse_diff(&patch.diff).unwrap() {
+                        let _ = crate::patch::apply_hunks(b"a\nb\n", &file.hunks);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -142,7 +142,15 @@ pub fn apply(
 
     let cache_path = git.path().join("verda").join("apply-cache");
     let mut cache = ApplyCache::load(&cache_path);
-    let built = match build::build(&git, pin_commit, &queue.patches, Some(&mut cache), progress) {
+    let built = match Git::with_pack(git.path(), |packed| {
+        build::build(
+            packed,
+            pin_commit,
+            &queue.patches,
+            Some(&mut cache),
+            progress,
+        )
+    }) {
         Ok(built) => built,
         Err(e) => {
             if created {

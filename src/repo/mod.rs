@@ -27,6 +27,8 @@ pub const MODE_COMMIT: u32 = 0o160000;
 
 pub struct Git {
     repo: git2::Repository,
+    /// Objects written through this handle, when it collects them for a pack.
+    written: Option<std::cell::RefCell<Vec<Oid>>>,
 }
 
 /// A file as a tree holds it.
@@ -81,7 +83,10 @@ impl Git {
     pub fn open(path: &Path) -> Result<Git> {
         let repo = git2::Repository::open(path)
             .git(|| format!("opening git repository {}", path.display()))?;
-        Ok(Git { repo })
+        Ok(Git {
+            repo,
+            written: None,
+        })
     }
 
     /// Open (or create) a bare repository used as a cache.
@@ -95,7 +100,10 @@ impl Git {
         })?;
         let repo = git2::Repository::init_bare(path)
             .git(|| format!("creating cache repository {}", path.display()))?;
-        Ok(Git { repo })
+        Ok(Git {
+            repo,
+            written: None,
+        })
     }
 
     /// Open a repository whose new objects stay in memory: nothing this
@@ -108,6 +116,36 @@ impl Git {
                 .git(|| "adding in-memory object store".into())?;
         }
         Ok(git)
+    }
+
+    /// Run `build` with a handle on the repository at `path` whose new
+    /// objects collect in memory, then write exactly those as one pack: a
+    /// queue of 67 patches makes hundreds of objects, and one file beats
+    /// hundreds (libgit2's mempack dump would pack every tree entry too).
+    pub fn with_pack<T>(path: &Path, build: impl FnOnce(&Git) -> Result<T>) -> Result<T> {
+        let mut git = Git::open(path)?;
+        git.written = Some(Default::default());
+        let odb = git.repo.odb().git(|| "opening object database".into())?;
+        odb.add_new_mempack_backend(1000)
+            .git(|| "adding in-memory object store".into())?;
+        let result = build(&git)?;
+        let written = git.written.as_ref().map(|w| w.take()).unwrap_or_default();
+        if !written.is_empty() {
+            let pack = pack_objects(&odb, &written)?;
+            let mut writer = odb.packwriter().git(|| "writing pack".into())?;
+            std::io::Write::write_all(&mut writer, &pack).map_err(|source| Error::Io {
+                path: path.join("objects/pack"),
+                source,
+            })?;
+            writer.commit().git(|| "writing pack".into())?;
+        }
+        Ok(result)
+    }
+
+    fn note_written(&self, id: Oid) {
+        if let Some(written) = &self.written {
+            written.borrow_mut().push(id);
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -126,7 +164,9 @@ impl Git {
     // ---- objects -------------------------------------------------------
 
     pub fn write_blob(&self, bytes: &[u8]) -> Result<Oid> {
-        self.repo.blob(bytes).git(|| "writing blob".into())
+        let id = self.repo.blob(bytes).git(|| "writing blob".into())?;
+        self.note_written(id);
+        Ok(id)
     }
 
     pub fn read_blob(&self, id: Oid) -> Result<Vec<u8>> {
@@ -228,9 +268,28 @@ impl Git {
                 TreeChange::Remove { path } => builder.remove(path.as_str()),
             };
         }
-        builder
+        let root = builder
             .create_updated(&self.repo, &baseline)
-            .git(|| "writing updated tree".into())
+            .git(|| "writing updated tree".into())?;
+        if self.written.is_some() {
+            // The trees rewritten are the root and the directories above each change.
+            self.note_written(root);
+            let tree = self
+                .repo
+                .find_tree(root)
+                .git(|| format!("reading tree {root}"))?;
+            for change in changes {
+                let (TreeChange::Upsert { path, .. } | TreeChange::Remove { path }) = change;
+                let mut dir = path.as_str();
+                while let Some((parent, _)) = dir.rsplit_once('/') {
+                    if let Ok(entry) = tree.get_path(Path::new(parent)) {
+                        self.note_written(entry.id());
+                    }
+                    dir = parent;
+                }
+            }
+        }
+        Ok(root)
     }
 
     pub fn empty_tree(&self) -> Result<Oid> {
@@ -253,9 +312,12 @@ impl Git {
             })
             .collect::<Result<_>>()?;
         let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-        self.repo
+        let id = self
+            .repo
             .commit(None, &sig, &sig, message, &tree, &parent_refs)
-            .git(|| "writing commit".into())
+            .git(|| "writing commit".into())?;
+        self.note_written(id);
+        Ok(id)
     }
 
     pub fn commit_info(&self, id: Oid) -> Result<CommitInfo> {
@@ -458,6 +520,52 @@ impl Git {
         out.reverse();
         Ok(out)
     }
+}
+
+/// A pack (version 2) of `ids`, each stored whole and zlib-compressed. No
+/// delta search: the objects of a queue are few, and searching deltas among
+/// big blobs costs more than the bytes it saves.
+fn pack_objects(odb: &git2::Odb<'_>, ids: &[Oid]) -> Result<Vec<u8>> {
+    use sha1::Digest as _;
+    use std::io::Write as _;
+    let mut seen = std::collections::HashSet::new();
+    let mut pack = b"PACK\0\0\0\x02\0\0\0\0".to_vec();
+    let mut count: u32 = 0;
+    for id in ids {
+        if !seen.insert(*id) {
+            continue;
+        }
+        let object = odb.read(*id).git(|| format!("reading {id}"))?;
+        let kind: u8 = match object.kind() {
+            git2::ObjectType::Commit => 1,
+            git2::ObjectType::Tree => 2,
+            git2::ObjectType::Blob => 3,
+            _ => 4,
+        };
+        let data = object.data();
+        let mut size = data.len();
+        let mut byte = (kind << 4) | (size & 0x0f) as u8;
+        size >>= 4;
+        while size > 0 {
+            pack.push(byte | 0x80);
+            byte = (size & 0x7f) as u8;
+            size >>= 7;
+        }
+        pack.push(byte);
+        let mut encoder = flate2::write::ZlibEncoder::new(&mut pack, flate2::Compression::fast());
+        encoder
+            .write_all(data)
+            .and_then(|_| encoder.finish().map(|_| ()))
+            .map_err(|source| Error::Io {
+                path: PathBuf::from("<pack>"),
+                source,
+            })?;
+        count += 1;
+    }
+    pack[8..12].copy_from_slice(&count.to_be_bytes());
+    let checksum = sha1::Sha1::digest(&pack);
+    pack.extend_from_slice(&checksum);
+    Ok(pack)
 }
 
 pub fn short(id: Oid) -> String {

@@ -13,6 +13,9 @@ use super::{Git, MODE_EXEC, MODE_LINK, Oid};
 use crate::error::{Error, GitContext, IoContext, Result};
 use crate::progress::Progress;
 
+/// Threads writing files on a fresh checkout.
+const WRITERS: usize = 4;
+
 /// Config key marking a repository as built by verda-patch.
 const MANAGED_KEY: &str = "verda.project";
 
@@ -187,16 +190,66 @@ impl Git {
                 }
             }
         }
-        let odb = self.repo.odb().git(|| "opening object database".into())?;
-        for (done, (path, id, mode)) in writes.into_iter().enumerate() {
-            let object = odb.read(id).git(|| format!("reading {path}"))?;
-            let target = workdir.join(path);
-            write_file(&target, object.data(), mode)?;
-            let meta = fs::symlink_metadata(&target).at(&target)?;
-            index
-                .add(&index_entry(path, id, mode, &meta))
-                .git(|| format!("adding {path} to the index"))?;
-            progress.set(done as u64 + 1);
+        // Directories first, once each, then the files on a few threads:
+        // creating files is latency-bound, so overlapping them pays even on
+        // two cores.
+        let dirs: std::collections::BTreeSet<&str> = writes
+            .iter()
+            .filter_map(|(path, _, _)| path.rsplit_once('/').map(|(dir, _)| dir))
+            .collect();
+        for dir in dirs {
+            let target = workdir.join(dir);
+            if !fs::symlink_metadata(&target)
+                .map(|m| m.is_dir())
+                .unwrap_or(false)
+            {
+                let _ = fs::remove_file(&target);
+                fs::create_dir_all(&target).at(&target)?;
+            }
+        }
+        let workers = if writes.len() < 256 { 1 } else { WRITERS };
+        let chunk = writes.len().div_ceil(workers).max(1);
+        let git_dir = self.repo.path().to_path_buf();
+        let done = std::sync::atomic::AtomicU64::new(0);
+        let entries: Vec<git2::IndexEntry> = std::thread::scope(|scope| {
+            let handles: Vec<_> = writes
+                .chunks(chunk)
+                .map(|part| {
+                    let (git_dir, workdir, done) = (&git_dir, &workdir, &done);
+                    scope.spawn(move || -> Result<Vec<git2::IndexEntry>> {
+                        let repo =
+                            git2::Repository::open(git_dir).git(|| "opening repository".into())?;
+                        let odb = repo.odb().git(|| "opening object database".into())?;
+                        let mut entries = Vec::with_capacity(part.len());
+                        for (path, id, mode) in part {
+                            let object = odb.read(*id).git(|| format!("reading {path}"))?;
+                            let target = workdir.join(path);
+                            write_file(&target, object.data(), *mode)?;
+                            let meta = fs::symlink_metadata(&target).at(&target)?;
+                            entries.push(index_entry(path, *id, *mode, &meta));
+                            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        Ok(entries)
+                    })
+                })
+                .collect();
+            let mut all = Vec::with_capacity(writes.len());
+            for handle in handles {
+                while !handle.is_finished() {
+                    progress.set(done.load(std::sync::atomic::Ordering::Relaxed));
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                all.extend(handle.join().expect("writer thread does not panic")?);
+            }
+            Ok::<_, Error>(all)
+        })?;
+        for entry in &entries {
+            index.add(entry).git(|| {
+                format!(
+                    "adding {} to the index",
+                    String::from_utf8_lossy(&entry.path)
+                )
+            })?;
         }
         index.write().git(|| "writing index".into())?;
         progress.end();
@@ -225,9 +278,6 @@ fn remove_file(workdir: &Path, path: &str) -> Result<()> {
 /// Replace whatever is at `target` with a file (or symlink) of `mode`.
 /// The old entry is removed first, so we never write through a symlink.
 fn write_file(target: &Path, content: &[u8], mode: u32) -> Result<()> {
-    if let Some(parent) = target.parent() {
-        fs::create_dir_all(parent).at(parent)?;
-    }
     match fs::symlink_metadata(target) {
         Ok(meta) if meta.is_dir() => fs::remove_dir_all(target).at(target)?,
         Ok(_) => fs::remove_file(target).at(target)?,
