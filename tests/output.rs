@@ -1,0 +1,36 @@
+//! Snapshots of what a user reads: a change in wording is a reviewed diff.
+
+mod common;
+
+use common::{edit, fixture, git, write};
+
+fn both(out: &(i32, String, String)) -> String {
+    format!("exit: {}\n--- stdout\n{}--- stderr\n{}", out.0, out.1, out.2)
+}
+
+#[test]
+fn apply_list_status_check() {
+    let fx = fixture();
+    insta::assert_snapshot!("apply", both(&fx.run(&["apply"])));
+    insta::assert_snapshot!("list", both(&fx.run(&["list"])));
+    insta::assert_snapshot!("status", both(&fx.run(&["status"])));
+    insta::assert_snapshot!("check", both(&fx.run(&["check"])));
+}
+
+#[test]
+fn refusals_and_failures() {
+    let fx = fixture();
+    fx.verda(&["apply"]).assert().success();
+    write(&fx.custom().join("README"), "unsaved\n");
+    insta::assert_snapshot!("dirty", both(&fx.run(&["apply"])));
+    git(&fx.custom(), &["commit", "-q", "-am", "Unsaved work"]);
+    insta::assert_snapshot!("unexported", both(&fx.run(&["apply"])));
+    insta::assert_snapshot!("no-category", both(&fx.run(&["export"])));
+
+    let fx = fixture();
+    edit(&fx.upstream().join("app/scheduler.py"), "scheduler line 20\n", "scheduler line twenty\n");
+    git(&fx.upstream(), &["commit", "-q", "-am", "Rename line 20"]);
+    git(&fx.upstream(), &["tag", "2.0"]);
+    write(&fx.repo().join("verda-patch.toml"), "[projects.demo]\ngit = \"../upstream\"\npin = \"2.0\"\n");
+    insta::assert_snapshot!("does-not-apply", both(&fx.run(&["apply"])));
+}
