@@ -159,6 +159,33 @@ impl Workspace {
         })
     }
 
+    /// Set a project's pin in the manifest file, keeping its comments and
+    /// layout, atomically.
+    pub fn set_pin(&mut self, project: &str, pin: &str) -> Result<()> {
+        let file = self.manifest_path();
+        let text = std::fs::read_to_string(&file).at(&file)?;
+        let mut doc: toml_edit::DocumentMut = text
+            .parse()
+            .map_err(|e: toml_edit::TomlError| Error::invalid(&file, None, e.to_string()))?;
+        let table = doc
+            .get_mut("projects")
+            .and_then(|p| p.get_mut(project))
+            .and_then(|t| t.as_table_like_mut())
+            .ok_or_else(|| Error::invalid(&file, None, format!("no [projects.{project}] table")))?;
+        let decor = table
+            .get("pin")
+            .and_then(|v| v.as_value())
+            .map(|v| v.decor().clone());
+        let mut value = toml_edit::Value::from(pin);
+        if let Some(decor) = decor {
+            *value.decor_mut() = decor;
+        }
+        table.insert("pin", toml_edit::Item::Value(value));
+        crate::fsutil::write_atomic(&file, doc.to_string().as_bytes())?;
+        *self = Workspace::load(&self.root)?;
+        Ok(())
+    }
+
     pub fn manifest_path(&self) -> PathBuf {
         self.root.join(MANIFEST)
     }

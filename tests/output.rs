@@ -5,7 +5,10 @@ mod common;
 use common::{edit, fixture, git, write};
 
 fn both(out: &(i32, String, String)) -> String {
-    format!("exit: {}\n--- stdout\n{}--- stderr\n{}", out.0, out.1, out.2)
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        out.0, out.1, out.2
+    )
 }
 
 #[test]
@@ -28,9 +31,16 @@ fn refusals_and_failures() {
     insta::assert_snapshot!("no-category", both(&fx.run(&["export"])));
 
     let fx = fixture();
-    edit(&fx.upstream().join("app/scheduler.py"), "scheduler line 20\n", "scheduler line twenty\n");
+    edit(
+        &fx.upstream().join("app/scheduler.py"),
+        "scheduler line 20\n",
+        "scheduler line twenty\n",
+    );
     git(&fx.upstream(), &["commit", "-q", "-am", "Rename line 20"]);
     git(&fx.upstream(), &["tag", "2.0"]);
-    write(&fx.repo().join("verda-patch.toml"), "[projects.demo]\ngit = \"../upstream\"\npin = \"2.0\"\n");
+    write(
+        &fx.repo().join("verda-patch.toml"),
+        "[projects.demo]\ngit = \"../upstream\"\npin = \"2.0\"\n",
+    );
     insta::assert_snapshot!("does-not-apply", both(&fx.run(&["apply"])));
 }

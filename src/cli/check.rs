@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use verda_patch::Result;
 use verda_patch::queue::check::check;
 use verda_patch::queue::lint::Severity;
+use verda_patch::queue::rebase::{self, Outcome, RebaseOptions};
 
 use super::{Context, failed, print_json};
 
@@ -14,12 +15,19 @@ use super::{Context, failed, print_json};
 pub struct Args {
     /// Projects (default: all).
     projects: Vec<String>,
+    /// Forecast: dry-run a rebase of each project to REL (a release or a
+    /// branch tip) and exit 1 if a patch would conflict. Writes nothing.
+    #[arg(long, value_name = "REL")]
+    against: Option<String>,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
+    if let Some(release) = &args.against {
+        return forecast(context, &args.projects, release, args.json);
+    }
     let ws = context.workspace()?;
     let progress = context.progress();
     let mut results = Vec::new();
@@ -60,4 +68,35 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
     } else {
         Ok(failed())
     }
+}
+
+fn forecast(context: &Context, projects: &[String], release: &str, json: bool) -> Result<ExitCode> {
+    let ws = context.workspace()?;
+    let progress = context.progress();
+    let options = RebaseOptions {
+        to: release.to_string(),
+        dry_run: true,
+        keep: Vec::new(),
+    };
+    let mut reports = Vec::new();
+    for project in ws.select(projects)? {
+        let report = rebase::start(&ws, &project, &options, progress.as_ref())?;
+        if !json {
+            print!("{}", super::rebase::text(&report));
+        }
+        reports.push(report);
+    }
+    if json {
+        print_json(&reports);
+    }
+    let conflicts = reports
+        .iter()
+        .flat_map(|r| &r.results)
+        .filter(|r| matches!(r.outcome, Outcome::Conflict { .. }))
+        .count();
+    if conflicts > 0 {
+        eprintln!("error: {conflicts} patch(es) would conflict on {release}");
+        return Ok(failed());
+    }
+    Ok(ExitCode::SUCCESS)
 }

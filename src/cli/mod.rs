@@ -7,6 +7,7 @@ mod export;
 mod fetch;
 mod init;
 mod list;
+mod rebase;
 mod status;
 
 use std::io::IsTerminal;
@@ -45,6 +46,7 @@ enum Command {
     Export(export::Args),
     Check(check::Args),
     List(list::Args),
+    Rebase(rebase::Args),
     Status(status::Args),
 }
 
@@ -129,6 +131,7 @@ pub fn main() -> ExitCode {
         Command::Export(args) => export::run(&context, args),
         Command::Check(args) => check::run(&context, args),
         Command::List(args) => list::run(&context, args),
+        Command::Rebase(args) => rebase::run(&context, args),
         Command::Status(args) => status::run(&context, args),
     };
     match result {

@@ -82,6 +82,15 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                     }
                 }
             }
+            if let Some(r) = &s.rebase {
+                println!(
+                    "  rebase to {} in progress: {}/{} patches done",
+                    r.to, r.done, r.total
+                );
+                if let Some((patch, files)) = &r.stopped_on {
+                    println!("  stopped on {patch}: conflict in {}", files.join(", "));
+                }
+            }
             if let Some(advice) = &s.advice {
                 println!("  next: {advice}");
             }

@@ -62,6 +62,16 @@ pub fn open_custom_source(ws: &Workspace, project: &str) -> Result<Option<Git>> 
     Ok(Some(git))
 }
 
+/// apply and export would fight a rebase over custom-source.
+pub fn refuse_during_rebase(ws: &Workspace, project: &str) -> Result<()> {
+    if super::rebase::load_state(ws, project)?.is_some() {
+        return Err(Error::Refused(format!(
+            "a rebase of `{project}` is in progress; finish it with `verda-patch rebase --continue {project}`, `--skip` or `--abort`"
+        )));
+    }
+    Ok(())
+}
+
 /// Commits on custom-source's HEAD that `export` has not written out.
 pub fn unexported_commits(git: &Git) -> Result<Vec<Oid>> {
     let Some(head) = git.head_commit() else {

@@ -62,6 +62,17 @@ struct Planned {
 }
 
 pub fn export(ws: &Workspace, project: &str, options: ExportOptions) -> Result<ExportReport> {
+    super::apply::refuse_during_rebase(ws, project)?;
+    export_queue(ws, project, options)
+}
+
+/// `export` without the in-progress-rebase guard: the rebase itself ends
+/// with it.
+pub(crate) fn export_queue(
+    ws: &Workspace,
+    project: &str,
+    options: ExportOptions,
+) -> Result<ExportReport> {
     let git = open_custom_source(ws, project)?.ok_or_else(|| {
         Error::Usage(format!(
             "{} does not exist; run `verda-patch apply {project}` first",

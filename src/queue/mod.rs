@@ -6,8 +6,10 @@ pub mod build;
 pub mod check;
 pub mod export;
 pub mod lint;
+pub mod rebase;
 pub mod series;
 pub mod status;
+pub mod upstreamed;
 
 use std::path::PathBuf;
 

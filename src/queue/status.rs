@@ -89,8 +89,19 @@ pub struct ProjectStatus {
     pub patches: usize,
     pub by_category: Vec<(Category, usize)>,
     pub custom_source: SourceState,
+    /// A rebase in progress (or interrupted): where it is.
+    pub rebase: Option<RebaseProgress>,
     /// What to run next, if anything.
     pub advice: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RebaseProgress {
+    pub to: String,
+    pub done: usize,
+    pub total: usize,
+    /// The patch it stopped on, with the files in conflict.
+    pub stopped_on: Option<(String, Vec<String>)>,
 }
 
 pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
@@ -162,6 +173,27 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
             )
         }
     };
+    let rebase = super::rebase::load_state(ws, project)?.map(|state| RebaseProgress {
+        stopped_on: (!state.conflict.is_empty()).then(|| {
+            (
+                state.queue[state.results.len()].0.clone(),
+                state.conflict.iter().map(|c| c.path.clone()).collect(),
+            )
+        }),
+        to: state.to,
+        done: state.results.len(),
+        total: state.queue.len(),
+    });
+    let advice = match &rebase {
+        Some(r) if r.stopped_on.is_some() => Some(format!(
+            "resolve the conflict in custom-source/{project} and `git add`, then `verda-patch rebase --continue {project}` (or --skip / --abort)"
+        )),
+        Some(_) => Some(format!(
+            "a rebase to {} was interrupted; `verda-patch rebase --continue {project}` finishes it, `--abort` undoes it",
+            rebase.as_ref().map(|r| r.to.as_str()).unwrap_or("")
+        )),
+        None => advice,
+    };
     Ok(ProjectStatus {
         project: project.to_string(),
         source: upstream.describe(),
@@ -170,6 +202,7 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
         patches: queue.patches.len(),
         by_category,
         custom_source,
+        rebase,
         advice,
     })
 }

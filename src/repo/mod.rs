@@ -568,6 +568,139 @@ fn pack_objects(odb: &git2::Odb<'_>, ids: &[Oid]) -> Result<Vec<u8>> {
     Ok(pack)
 }
 
+/// A file a 3-way merge could not resolve: its blob on each side.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Conflict {
+    pub path: String,
+    pub base: Option<String>,
+    pub ours: Option<String>,
+    pub theirs: Option<String>,
+}
+
+impl Git {
+    pub fn tree_of(&self, commit: Oid) -> Result<Oid> {
+        Ok(self.commit_info(commit)?.tree)
+    }
+
+    /// Commits reachable from `from` but not from `hide`, newest first.
+    pub fn commits_between(&self, hide: Oid, from: Oid) -> Result<Vec<CommitInfo>> {
+        let mut walk = self.repo.revwalk().git(|| "walking history".into())?;
+        walk.push(from).git(|| format!("walking from {from}"))?;
+        walk.hide(hide).git(|| format!("hiding {hide}"))?;
+        walk.set_sorting(git2::Sort::TIME)
+            .git(|| "sorting history".into())?;
+        walk.map(|id| self.commit_info(id.git(|| "walking history".into())?))
+            .collect()
+    }
+
+    /// Three-way merge of trees: the merged tree, or the files in conflict
+    /// that `resolve` (recorded resolutions: conflict -> resolved blob) does
+    /// not settle.
+    pub fn merge_trees(
+        &self,
+        base: Oid,
+        ours: Oid,
+        theirs: Oid,
+        resolve: impl Fn(&Conflict) -> Option<Oid>,
+    ) -> Result<std::result::Result<Oid, Vec<Conflict>>> {
+        let find = |id: Oid| self.repo.find_tree(id).git(|| format!("reading tree {id}"));
+        let mut options = git2::MergeOptions::new();
+        options.find_renames(false);
+        let mut index = self
+            .repo
+            .merge_trees(&find(base)?, &find(ours)?, &find(theirs)?, Some(&options))
+            .git(|| "merging trees".into())?;
+        let mut unresolved = Vec::new();
+        let mut resolved = Vec::new();
+        if index.has_conflicts() {
+            for conflict in index.conflicts().git(|| "reading conflicts".into())? {
+                let conflict = conflict.git(|| "reading conflicts".into())?;
+                let id = |e: &Option<git2::IndexEntry>| e.as_ref().map(|e| e.id.to_string());
+                let (base, ours, theirs) = (
+                    id(&conflict.ancestor),
+                    id(&conflict.our),
+                    id(&conflict.their),
+                );
+                let Some(entry) = conflict.our.or(conflict.their).or(conflict.ancestor) else {
+                    continue;
+                };
+                let found = Conflict {
+                    path: String::from_utf8_lossy(&entry.path).into_owned(),
+                    base,
+                    ours,
+                    theirs,
+                };
+                match resolve(&found) {
+                    Some(blob) => resolved.push((entry, found.path, blob)),
+                    None => unresolved.push(found),
+                }
+            }
+        }
+        if !unresolved.is_empty() {
+            return Ok(Err(unresolved));
+        }
+        for (mut entry, path, blob) in resolved {
+            index
+                .conflict_remove(Path::new(&path))
+                .git(|| format!("resolving {path}"))?;
+            entry.id = blob;
+            entry.flags &= !0x3000; // stage 0
+            index.add(&entry).git(|| format!("resolving {path}"))?;
+        }
+        index
+            .write_tree_to(&self.repo)
+            .git(|| "writing merged tree".into())
+            .map(Ok)
+    }
+
+    /// `git cherry-pick --no-commit` of `commit` onto HEAD in the work tree:
+    /// conflicts are left with diff3 markers and index stages for the user.
+    pub fn cherry_pick_into_worktree(&self, commit: Oid) -> Result<()> {
+        let commit = self
+            .repo
+            .find_commit(commit)
+            .git(|| format!("reading commit {commit}"))?;
+        let mut checkout = git2::build::CheckoutBuilder::new();
+        checkout.conflict_style_diff3(true).allow_conflicts(true);
+        let mut options = git2::CherrypickOptions::new();
+        options.checkout_builder(checkout);
+        self.repo
+            .cherrypick(&commit, Some(&mut options))
+            .git(|| format!("cherry-picking {}", commit.id()))
+    }
+
+    /// Paths with unresolved conflicts in the index.
+    pub fn index_conflicts(&self) -> Result<Vec<String>> {
+        let index = self.repo.index().git(|| "reading index".into())?;
+        let mut paths = Vec::new();
+        if index.has_conflicts() {
+            for conflict in index.conflicts().git(|| "reading conflicts".into())? {
+                let conflict = conflict.git(|| "reading conflicts".into())?;
+                if let Some(entry) = conflict.our.or(conflict.their).or(conflict.ancestor) {
+                    paths.push(String::from_utf8_lossy(&entry.path).into_owned());
+                }
+            }
+        }
+        Ok(paths)
+    }
+
+    /// The tree the index describes (after the user's `git add`).
+    pub fn index_tree(&self) -> Result<Oid> {
+        let mut index = self.repo.index().git(|| "reading index".into())?;
+        index.read(true).git(|| "reading index".into())?;
+        index
+            .write_tree()
+            .git(|| "writing the index as a tree".into())
+    }
+
+    /// Forget an in-progress cherry-pick (CHERRY_PICK_HEAD, MERGE_MSG).
+    pub fn cleanup_state(&self) -> Result<()> {
+        self.repo
+            .cleanup_state()
+            .git(|| "cleaning up cherry-pick state".into())
+    }
+}
+
 pub fn short(id: Oid) -> String {
     id.to_string()[..10].to_string()
 }

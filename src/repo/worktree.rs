@@ -151,6 +151,10 @@ impl Git {
             .find_tree(new)
             .git(|| format!("reading tree {new}"))?;
         let mut index = self.repo.index().git(|| "reading index".into())?;
+        for path in also {
+            // A path the user left in conflict gets its stages dropped.
+            let _ = index.conflict_remove(Path::new(path));
+        }
         let paths: Vec<String> = match old {
             Some(old) => {
                 let mut paths = self.changed_paths(old, new)?;

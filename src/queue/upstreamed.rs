@@ -1,0 +1,219 @@
+//! Has upstream already merged a patch? The rules `rebase`, `review` and
+//! `list --upstream` share, tried in this order and reported by name:
+//!
+//! 1. ancestry: the patch's `(cherry picked from commit <sha>)` is an
+//!    ancestor of the new release;
+//! 2. Change-Id: an upstream commit between the pins carries the patch's
+//!    `Change-Id:`, even if upstream's version differs in content;
+//! 3. patch-id: an upstream commit between the pins makes the same change
+//!    (whitespace and line numbers ignored, like `git patch-id --stable`);
+//! 4. empty: replaying the patch onto the new release changes nothing
+//!    (decided by the replay itself);
+//! 5. changelog: for sources without history (PyPI sdists), the patch's
+//!    subject is new in the release's `ChangeLog`.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::LoadedPatch;
+use crate::error::Result;
+use crate::patch::{self, LineKind, parse_diff};
+use crate::repo::{Git, Oid};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    Ancestry,
+    ChangeId,
+    PatchId,
+    Empty,
+    Changelog,
+}
+
+impl Rule {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Rule::Ancestry => "its cherry-picked commit is in the release",
+            Rule::ChangeId => "upstream merged its Change-Id",
+            Rule::PatchId => "upstream made the same change (patch-id)",
+            Rule::Empty => "it changes nothing on the release",
+            Rule::Changelog => "its subject is in the release's ChangeLog",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Upstreamed {
+    pub rule: Rule,
+    /// The upstream commit that carries it, when known.
+    pub commit: Option<String>,
+}
+
+/// What upstream did between two pins, indexed for the rules.
+pub struct UpstreamIndex {
+    new_pin: Oid,
+    change_ids: HashMap<String, Oid>,
+    /// Upstream commits in the range, for patch-ids computed on first use.
+    commits: Vec<(Oid, Option<Oid>)>,
+    patch_ids: std::cell::OnceCell<HashMap<String, Oid>>,
+    changelog: HashSet<String>,
+}
+
+impl UpstreamIndex {
+    /// Index the commits reachable from `new_pin` but not from `old_pin`.
+    pub fn build(git: &Git, old_pin: Oid, new_pin: Oid) -> Result<UpstreamIndex> {
+        let mut change_ids = HashMap::new();
+        let mut commits = Vec::new();
+        for commit in git.commits_between(old_pin, new_pin)? {
+            if let Some(id) = patch::trailer(&commit.message, "Change-Id") {
+                change_ids.entry(id).or_insert(commit.id);
+            }
+            if commit.parents.len() <= 1 {
+                commits.push((commit.id, commit.parents.first().copied()));
+            }
+        }
+        let changelog = new_changelog_subjects(git, old_pin, new_pin)?;
+        Ok(UpstreamIndex {
+            new_pin,
+            change_ids,
+            commits,
+            patch_ids: Default::default(),
+            changelog,
+        })
+    }
+
+    /// The first rule (1–3, 5) that says `patch` is upstream, if any.
+    pub fn detect(&self, git: &Git, patch: &LoadedPatch) -> Result<Option<Upstreamed>> {
+        let message = patch.patch.message();
+        for sha in patch::cherry_picked_from(&message) {
+            if let Ok(id) = Oid::from_str(&sha) {
+                if git.is_commit(id) && git.is_ancestor(id, self.new_pin)? {
+                    return Ok(Some(Upstreamed {
+                        rule: Rule::Ancestry,
+                        commit: Some(id.to_string()),
+                    }));
+                }
+            }
+        }
+        if let Some(change_id) = patch::trailer(&message, "Change-Id") {
+            if let Some(id) = self.change_ids.get(&change_id) {
+                return Ok(Some(Upstreamed {
+                    rule: Rule::ChangeId,
+                    commit: Some(id.to_string()),
+                }));
+            }
+        }
+        if let Some(ours) = patch_id(&patch.patch.diff) {
+            if let Some(id) = self.patch_ids(git)?.get(&ours) {
+                return Ok(Some(Upstreamed {
+                    rule: Rule::PatchId,
+                    commit: Some(id.to_string()),
+                }));
+            }
+        }
+        if self.changelog.contains(patch.patch.subject.trim()) {
+            return Ok(Some(Upstreamed {
+                rule: Rule::Changelog,
+                commit: None,
+            }));
+        }
+        Ok(None)
+    }
+
+    fn patch_ids(&self, git: &Git) -> Result<&HashMap<String, Oid>> {
+        if let Some(ids) = self.patch_ids.get() {
+            return Ok(ids);
+        }
+        let mut ids = HashMap::new();
+        for (commit, parent) in &self.commits {
+            let Some(parent) = parent else { continue };
+            let diff = git.diff_trees(git.tree_of(*parent)?, git.tree_of(*commit)?)?;
+            if let Some(id) = patch_id(&diff) {
+                ids.entry(id).or_insert(*commit);
+            }
+        }
+        Ok(self.patch_ids.get_or_init(|| ids))
+    }
+}
+
+/// A stable patch-id: per file, the paths and the changed and context lines
+/// with all whitespace removed (no line numbers, no index lines), hashed;
+/// the file hashes combined independently of file order.
+pub fn patch_id(diff: &[u8]) -> Option<String> {
+    let files = parse_diff(diff).ok()?;
+    if files.is_empty() {
+        return None;
+    }
+    let mut total = [0u8; 32];
+    for file in &files {
+        let mut hasher = Sha256::new();
+        hasher.update(file.old_path.as_deref().unwrap_or("/dev/null").as_bytes());
+        hasher.update([0]);
+        hasher.update(file.new_path.as_deref().unwrap_or("/dev/null").as_bytes());
+        for hunk in &file.hunks {
+            for line in &hunk.lines {
+                let mark = match line.kind {
+                    LineKind::Add => b'+',
+                    LineKind::Remove => b'-',
+                    LineKind::Context => b' ',
+                };
+                hasher.update([mark]);
+                hasher.update(
+                    line.text
+                        .iter()
+                        .copied()
+                        .filter(|b| !b.is_ascii_whitespace())
+                        .collect::<Vec<u8>>(),
+                );
+                hasher.update([b'\n']);
+            }
+        }
+        // Order-independent sum, like `git patch-id --stable`.
+        let digest = hasher.finalize();
+        let mut carry = 0u16;
+        for i in (0..32).rev() {
+            let sum = total[i] as u16 + digest[i] as u16 + carry;
+            total[i] = sum as u8;
+            carry = sum >> 8;
+        }
+    }
+    Some(total.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Subjects listed in the new release's `ChangeLog` (pbr's format: `* subject`)
+/// that the old release's does not list. Empty when there is no ChangeLog.
+fn new_changelog_subjects(git: &Git, old_pin: Oid, new_pin: Oid) -> Result<HashSet<String>> {
+    let read = |pin: Oid| -> Result<HashSet<String>> {
+        let Some(file) = git.file_at(git.tree_of(pin)?, "ChangeLog")? else {
+            return Ok(HashSet::new());
+        };
+        let text = String::from_utf8_lossy(&git.read_blob(file.id)?).into_owned();
+        Ok(text
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("* "))
+            .map(|s| s.trim().to_string())
+            .collect())
+    };
+    let old = read(old_pin)?;
+    Ok(read(new_pin)?
+        .into_iter()
+        .filter(|s| !old.contains(s))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::patch_id;
+
+    const A: &[u8] = b"diff --git a/f b/f\nindex 1..2 100644\n--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n ctx\n-old\n+new  value\n";
+
+    #[test]
+    fn patch_id_ignores_line_numbers_index_and_whitespace() {
+        let moved = b"diff --git a/f b/f\nindex 3..4 100644\n--- a/f\n+++ b/f\n@@ -40,2 +41,2 @@ def x():\n ctx\n-old\n+new value\n";
+        assert_eq!(patch_id(A), patch_id(moved));
+        let other = b"diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n ctx\n-old\n+newer\n";
+        assert_ne!(patch_id(A), patch_id(other));
+    }
+}

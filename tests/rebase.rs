@@ -1,0 +1,302 @@
+//! `rebase --to`: upstream detection, 3-way carries, conflicts with
+//! --continue / --skip / --abort, recorded resolutions, the forecast.
+
+mod common;
+
+use common::{Fixture, edit, fixture, git, git_command, write};
+
+/// Release 2.0 upstream after `change` (a closure editing the upstream tree).
+fn release(fx: &Fixture, tag: &str, message: &str, change: impl FnOnce(&std::path::Path)) {
+    change(&fx.upstream());
+    git(&fx.upstream(), &["add", "-A"]);
+    git(&fx.upstream(), &["commit", "-q", "-m", message]);
+    git(&fx.upstream(), &["tag", tag]);
+}
+
+/// The patch repo as a git repository, so `git status` can judge --abort.
+fn commit_patch_repo(fx: &Fixture) {
+    git(&fx.repo(), &["init", "-q"]);
+    write(&fx.repo().join(".gitignore"), "/custom-source/\n/.verda/\n");
+    git(&fx.repo(), &["add", "-A"]);
+    git(&fx.repo(), &["commit", "-q", "-m", "queue"]);
+}
+
+fn series(fx: &Fixture) -> String {
+    std::fs::read_to_string(fx.patches().join("series")).unwrap()
+}
+
+#[test]
+fn a_change_id_merged_upstream_in_another_form_is_dropped_where_git_rebase_stops() {
+    let fx = fixture();
+    release(
+        &fx,
+        "2.0",
+        "Fix host ordering differently\n\nChange-Id: I2222222222222222222222222222222222222222",
+        |up| {
+            edit(
+                &up.join("app/scheduler.py"),
+                "scheduler line 20\n",
+                "scheduler line 20 (fixed upstream)\n",
+            )
+        },
+    );
+    // Plain git rebase of the same commits stops on this one.
+    let work = fx.root().join("work");
+    git(&work, &["fetch", "-q", "origin", "--tags"]);
+    let rebase = git_command(&work, &["rebase", "2.0"]).output().unwrap();
+    assert!(
+        !rebase.status.success(),
+        "git rebase was expected to stop on the conflict"
+    );
+
+    fx.verda(&["apply"]).assert().success();
+    let (code, stdout, stderr) = fx.run(&["rebase", "--to", "2.0"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("bugfix/0002-fix-host-ordering.patch")
+            && stdout.contains("upstream merged its Change-Id"),
+        "{stdout}"
+    );
+    assert!(!series(&fx).contains("0002"), "{}", series(&fx));
+    assert!(
+        !fx.patches()
+            .join("bugfix/0002-fix-host-ordering.patch")
+            .exists()
+    );
+    let manifest = std::fs::read_to_string(fx.repo().join("verda-patch.toml")).unwrap();
+    assert!(manifest.contains("pin = \"2.0\""), "{manifest}");
+    assert_eq!(
+        git(&fx.custom(), &["rev-parse", "HEAD~2"]),
+        git(&fx.upstream(), &["rev-parse", "2.0^{commit}"])
+    );
+    assert!(
+        std::fs::read_to_string(fx.custom().join("app/scheduler.py"))
+            .unwrap()
+            .contains("(fixed upstream)")
+    );
+    assert_eq!(git(&fx.custom(), &["status", "--porcelain"]), "");
+    // The carried patches are exported again, still applying: check is clean.
+    fx.verda(&["check"]).assert().success();
+}
+
+#[test]
+fn a_cherry_picked_fix_is_dropped_by_ancestry_and_a_nearby_change_is_merged() {
+    let fx = fixture();
+    // An upstream fix on master, picked into the queue with -x.
+    release(&fx, "1.5", "Add a retry helper", |up| {
+        write(&up.join("app/retry.py"), "RETRIES = 3\n")
+    });
+    let fix = git(&fx.upstream(), &["rev-parse", "HEAD"]);
+    let work = fx.root().join("work");
+    git(&work, &["fetch", "-q", "origin", "--tags"]);
+    git(&work, &["cherry-pick", "-x", &fix]);
+    let out = fx.root().join("picked");
+    git(
+        &work,
+        &[
+            "format-patch",
+            "-q",
+            "-N",
+            "--zero-commit",
+            "--no-signature",
+            "--no-stat",
+            "--full-index",
+            "--no-renames",
+            "-o",
+            out.to_str().unwrap(),
+            "-1",
+        ],
+    );
+    let picked = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::copy(
+        picked,
+        fx.patches().join("bugfix/0004-add-a-retry-helper.patch"),
+    )
+    .unwrap();
+    write(
+        &fx.patches().join("series"),
+        &format!("{}bugfix/0004-add-a-retry-helper.patch\n", series(&fx)),
+    );
+    // Upstream also changes a line next to the feature's hunk.
+    release(&fx, "2.0", "Touch quota line 8", |up| {
+        edit(
+            &up.join("app/quota.py"),
+            "quota line 8\n",
+            "quota line 8 (upstream)\n",
+        )
+    });
+
+    let (code, stdout, stderr) = fx.run(&["rebase", "--to", "2.0"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("0004-add-a-retry-helper.patch")
+            && stdout.contains("its cherry-picked commit is in the release"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("feature/0001-add-pci-device-quota.patch")
+            && stdout.contains("carried (3-way)"),
+        "{stdout}"
+    );
+    let quota = std::fs::read_to_string(fx.custom().join("app/quota.py")).unwrap();
+    assert!(
+        quota.contains("quota line 8 (upstream)") && quota.contains("PCI_DEVICES = 'a100'"),
+        "{quota}"
+    );
+}
+
+fn conflicting_release(fx: &Fixture) {
+    release(fx, "2.0", "Rename quota line 10", |up| {
+        edit(
+            &up.join("app/quota.py"),
+            "quota line 10\n",
+            "quota line ten\n",
+        )
+    });
+}
+
+#[test]
+fn a_conflict_stops_and_continue_exports_the_resolution() {
+    let fx = fixture();
+    conflicting_release(&fx);
+    commit_patch_repo(&fx);
+    let (code, stdout, stderr) = fx.run(&["rebase", "--to", "2.0"]);
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("feature/0001-add-pci-device-quota.patch")
+            && stderr.contains("app/quota.py"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("verda-patch rebase --continue demo"),
+        "{stderr}"
+    );
+    let conflicted = std::fs::read_to_string(fx.custom().join("app/quota.py")).unwrap();
+    assert!(
+        conflicted.contains("<<<<<<<") && conflicted.contains("|||||||"),
+        "diff3 markers: {conflicted}"
+    );
+    let (_, status, _) = fx.run(&["status"]);
+    assert!(
+        status.contains("rebase to 2.0 in progress") && status.contains("--continue"),
+        "{status}"
+    );
+    // A second rebase and an apply are refused meanwhile.
+    assert_eq!(fx.run(&["rebase", "--to", "2.0"]).0, 1);
+    assert_eq!(fx.run(&["apply"]).0, 1);
+    // Continuing with the conflict unresolved is refused.
+    assert_eq!(fx.run(&["rebase", "--continue"]).0, 3);
+
+    let resolved = conflicted
+        .lines()
+        .filter(|l| {
+            !l.starts_with("<<<<<<<")
+                && !l.starts_with("|||||||")
+                && !l.starts_with("=======")
+                && !l.starts_with(">>>>>>>")
+        })
+        .filter(|l| *l != "quota line 10")
+        .map(|l| format!("{l}\n"))
+        .collect::<String>();
+    std::fs::write(fx.custom().join("app/quota.py"), &resolved).unwrap();
+    git(&fx.custom(), &["add", "app/quota.py"]);
+    let (code, stdout, stderr) = fx.run(&["rebase", "--continue"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("resolved by hand"), "{stdout}");
+    let patch =
+        std::fs::read_to_string(fx.patches().join("feature/0001-add-pci-device-quota.patch"))
+            .unwrap();
+    assert!(
+        patch.contains(" quota line ten\n+PCI_DEVICES = 'a100'"),
+        "{patch}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(fx.custom().join("app/quota.py")).unwrap(),
+        resolved
+    );
+
+    // Replaying the same upgrade from the original state needs no stop.
+    git(&fx.repo(), &["checkout", "-q", "--", "."]);
+    git(
+        &fx.repo(),
+        &["clean", "-q", "-f", "--", "patches/demo/feature"],
+    );
+    write(
+        &fx.repo().join("verda-patch.toml"),
+        "[projects.demo]\ngit = \"../upstream\"\npin = \"1.0\"\n",
+    );
+    fx.verda(&["apply", "--force"]).assert().success();
+    let (code, stdout, stderr) = fx.run(&["rebase", "--to", "2.0"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("carried (recorded resolution)"), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(fx.custom().join("app/quota.py")).unwrap(),
+        resolved
+    );
+}
+
+#[test]
+fn skip_drops_the_conflicting_patch() {
+    let fx = fixture();
+    conflicting_release(&fx);
+    assert_eq!(fx.run(&["rebase", "--to", "2.0"]).0, 3);
+    let (code, stdout, stderr) = fx.run(&["rebase", "--skip"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("skipped"), "{stdout}");
+    assert!(!series(&fx).contains("0001"));
+    assert!(
+        !fx.patches()
+            .join("feature/0001-add-pci-device-quota.patch")
+            .exists()
+    );
+    assert!(
+        !std::fs::read_to_string(fx.custom().join("app/quota.py"))
+            .unwrap()
+            .contains("<<<<<<<")
+    );
+    assert_eq!(git(&fx.custom(), &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn abort_restores_the_patch_repo_and_custom_source() {
+    let fx = fixture();
+    conflicting_release(&fx);
+    commit_patch_repo(&fx);
+    fx.verda(&["apply"]).assert().success();
+    let head = git(&fx.custom(), &["rev-parse", "HEAD"]);
+    assert_eq!(fx.run(&["rebase", "--to", "2.0"]).0, 3);
+    let (code, _, stderr) = fx.run(&["rebase", "--abort"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(git(&fx.repo(), &["status", "--porcelain"]), "");
+    assert_eq!(git(&fx.custom(), &["rev-parse", "HEAD"]), head);
+    assert_eq!(git(&fx.custom(), &["status", "--porcelain"]), "");
+    assert!(!fx.repo().join(".verda/rebase/demo").exists());
+    fx.verda(&["apply"]).assert().success();
+}
+
+#[test]
+fn check_against_forecasts_the_conflict_and_writes_nothing() {
+    let fx = fixture();
+    conflicting_release(&fx);
+    let before = fx.patch_files();
+    let (code, stdout, stderr) = fx.run(&["check", "--against", "2.0"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("would rebase 1.0 -> 2.0") && stdout.contains("CONFLICT in app/quota.py"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("0002-fix-host-ordering.patch") && stdout.contains("carried (clean)"),
+        "{stdout}"
+    );
+    assert_eq!(fx.patch_files(), before);
+    assert!(!fx.repo().join("custom-source").exists());
+    let (code, stdout, _) = fx.run(&["rebase", "--to", "2.0", "--dry-run"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(fx.patch_files(), before);
+}
