@@ -208,9 +208,14 @@ pub(crate) fn export_queue(
     }
 
     // The new series: commit order, comments kept with their entries.
+    // A series that had no entries keeps its comments at the top.
+    let (mut header, tail) = match queue.series.entries.is_empty() {
+        true => (queue.series.tail.clone(), Vec::new()),
+        false => (Vec::new(), queue.series.tail.clone()),
+    };
     let mut series = Series {
         entries: Vec::with_capacity(planned.len()),
-        tail: queue.series.tail.clone(),
+        tail,
     };
     let moved_from: HashMap<&str, &str> = report
         .moved
@@ -229,6 +234,11 @@ pub(crate) fn export_queue(
             .find(|e| e.path == origin)
             .map(|e| e.above.clone())
             .unwrap_or_default();
+        let above = if header.is_empty() {
+            above
+        } else {
+            std::mem::take(&mut header)
+        };
         series.entries.push(Entry {
             above,
             ..Entry::new(plan.path.clone())
