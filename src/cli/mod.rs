@@ -3,6 +3,7 @@
 
 mod apply;
 mod check;
+mod cherry_pick;
 mod export;
 mod fetch;
 mod init;
@@ -45,6 +46,7 @@ enum Command {
     Apply(apply::Args),
     Export(export::Args),
     Check(check::Args),
+    CherryPick(cherry_pick::Args),
     List(list::Args),
     Rebase(rebase::Args),
     Status(status::Args),
@@ -130,6 +132,7 @@ pub fn main() -> ExitCode {
         Command::Apply(args) => apply::run(&context, args),
         Command::Export(args) => export::run(&context, args),
         Command::Check(args) => check::run(&context, args),
+        Command::CherryPick(args) => cherry_pick::run(&context, args),
         Command::List(args) => list::run(&context, args),
         Command::Rebase(args) => rebase::run(&context, args),
         Command::Status(args) => status::run(&context, args),

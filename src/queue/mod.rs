@@ -6,6 +6,7 @@ pub mod build;
 pub mod check;
 pub mod export;
 pub mod lint;
+pub mod pick;
 pub mod rebase;
 pub mod series;
 pub mod status;

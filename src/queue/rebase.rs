@@ -185,7 +185,7 @@ pub fn start(
         orig_head,
         &applied.patches,
     );
-    backup_patch_repo(ws, project)?;
+    backup_patch_repo(ws, project, &state_dir(ws, project).join("backup"))?;
     save_state(ws, &state)?;
     let git = custom_source(ws, project)?;
     run(ws, &git, &queue, &mut state, progress)
@@ -258,7 +258,7 @@ fn run(
 
 /// Move custom-source's branch, index and files to `commit`, rewriting only
 /// what differs from HEAD (and whatever is dirty or in conflict).
-fn move_worktree(git: &Git, commit: Oid) -> Result<()> {
+pub(crate) fn move_worktree(git: &Git, commit: Oid) -> Result<()> {
     let state = git.work_state()?;
     let mut also = state.dirty;
     also.extend(git.index_conflicts()?);
@@ -489,7 +489,7 @@ pub fn skip(ws: &Workspace, project: &str, progress: &dyn Progress) -> Result<Re
 /// `--abort`: the patch repo back byte for byte, custom-source at its old head.
 pub fn abort(ws: &Workspace, project: &str) -> Result<()> {
     let state = in_progress(ws, project)?;
-    restore_patch_repo(ws, project)?;
+    restore_patch_repo(ws, project, &state_dir(ws, project).join("backup"))?;
     if let Some(git) = open_custom_source(ws, project)? {
         git.cleanup_state()?;
         let target = match &state.orig_head {
@@ -519,12 +519,9 @@ fn in_progress(ws: &Workspace, project: &str) -> Result<State> {
 
 // ---- the byte-for-byte backup of the patch repo -------------------------
 
-fn backup_dir(ws: &Workspace, project: &str) -> PathBuf {
-    state_dir(ws, project).join("backup")
-}
-
-fn backup_patch_repo(ws: &Workspace, project: &str) -> Result<()> {
-    let backup = backup_dir(ws, project);
+/// Copy the manifest and `patches/<project>/` into `backup`, marking it
+/// complete last: `restore_patch_repo` trusts only a complete backup.
+pub(crate) fn backup_patch_repo(ws: &Workspace, project: &str, backup: &Path) -> Result<()> {
     if backup.exists() {
         std::fs::remove_dir_all(&backup).at(&backup)?;
     }
@@ -533,12 +530,11 @@ fn backup_patch_repo(ws: &Workspace, project: &str) -> Result<()> {
         &fsutil::read(&ws.manifest_path())?,
     )?;
     copy_tree(&ws.patches_dir(project), &backup.join("patches"))?;
-    // Marks the backup complete: `--abort` trusts only a complete one.
     fsutil::write_atomic(&backup.join(".complete"), b"")
 }
 
-fn restore_patch_repo(ws: &Workspace, project: &str) -> Result<()> {
-    let backup = backup_dir(ws, project);
+/// Put the manifest and `patches/<project>/` back byte for byte.
+pub(crate) fn restore_patch_repo(ws: &Workspace, project: &str, backup: &Path) -> Result<()> {
     if !backup.join(".complete").exists() {
         // Interrupted before the backup finished: nothing was changed yet.
         return Ok(());

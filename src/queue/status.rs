@@ -23,6 +23,9 @@ pub struct PatchInfo {
     pub upstream_status: Option<String>,
     pub bugs: Vec<String>,
     pub cherry_picked_from: Vec<String>,
+    /// Where it stands upstream, when asked for (`list --upstream`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<super::upstreamed::Standing>,
 }
 
 pub fn list(queue: &Queue) -> Vec<PatchInfo> {
@@ -52,6 +55,7 @@ pub fn list(queue: &Queue) -> Vec<PatchInfo> {
                 upstream_status: patch::trailer(&message, "Upstream-Status"),
                 bugs,
                 cherry_picked_from: patch::cherry_picked_from(&message),
+                upstream: None,
             }
         })
         .collect()

@@ -53,7 +53,7 @@ pub struct Upstreamed {
 
 /// What upstream did between two pins, indexed for the rules.
 pub struct UpstreamIndex {
-    new_pin: Oid,
+    tips: Vec<Oid>,
     change_ids: HashMap<String, Oid>,
     /// Upstream commits in the range, for patch-ids computed on first use.
     commits: Vec<(Oid, Option<Oid>)>,
@@ -64,19 +64,32 @@ pub struct UpstreamIndex {
 impl UpstreamIndex {
     /// Index the commits reachable from `new_pin` but not from `old_pin`.
     pub fn build(git: &Git, old_pin: Oid, new_pin: Oid) -> Result<UpstreamIndex> {
+        UpstreamIndex::build_many(git, old_pin, &[new_pin])
+    }
+
+    /// Index the commits reachable from any of `tips` but not from `old_pin`
+    /// (e.g. every upstream branch, for `list --upstream`).
+    pub fn build_many(git: &Git, old_pin: Oid, tips: &[Oid]) -> Result<UpstreamIndex> {
         let mut change_ids = HashMap::new();
         let mut commits = Vec::new();
-        for commit in git.commits_between(old_pin, new_pin)? {
-            if let Some(id) = patch::trailer(&commit.message, "Change-Id") {
-                change_ids.entry(id).or_insert(commit.id);
+        let mut seen = HashSet::new();
+        let mut changelog = HashSet::new();
+        for tip in tips {
+            for commit in git.commits_between(old_pin, *tip)? {
+                if !seen.insert(commit.id) {
+                    continue;
+                }
+                if let Some(id) = patch::trailer(&commit.message, "Change-Id") {
+                    change_ids.entry(id).or_insert(commit.id);
+                }
+                if commit.parents.len() <= 1 {
+                    commits.push((commit.id, commit.parents.first().copied()));
+                }
             }
-            if commit.parents.len() <= 1 {
-                commits.push((commit.id, commit.parents.first().copied()));
-            }
+            changelog.extend(new_changelog_subjects(git, old_pin, *tip)?);
         }
-        let changelog = new_changelog_subjects(git, old_pin, new_pin)?;
         Ok(UpstreamIndex {
-            new_pin,
+            tips: tips.to_vec(),
             change_ids,
             commits,
             patch_ids: Default::default(),
@@ -89,7 +102,7 @@ impl UpstreamIndex {
         let message = patch.patch.message();
         for sha in patch::cherry_picked_from(&message) {
             if let Ok(id) = Oid::from_str(&sha) {
-                if git.is_commit(id) && git.is_ancestor(id, self.new_pin)? {
+                if git.is_commit(id) && self.reaches(git, id)? {
                     return Ok(Some(Upstreamed {
                         rule: Rule::Ancestry,
                         commit: Some(id.to_string()),
@@ -122,6 +135,15 @@ impl UpstreamIndex {
         Ok(None)
     }
 
+    fn reaches(&self, git: &Git, id: Oid) -> Result<bool> {
+        for tip in &self.tips {
+            if git.is_ancestor(id, *tip)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     fn patch_ids(&self, git: &Git) -> Result<&HashMap<String, Oid>> {
         if let Some(ids) = self.patch_ids.get() {
             return Ok(ids);
@@ -136,6 +158,100 @@ impl UpstreamIndex {
         }
         Ok(self.patch_ids.get_or_init(|| ids))
     }
+}
+
+/// Where a patch stands upstream.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum Standing {
+    /// In a release: the first release tag that contains it.
+    Merged {
+        release: String,
+        rule: Rule,
+        commit: Option<String>,
+    },
+    /// On branches, in no release yet; `since` is the commit's date.
+    OnBranch {
+        branches: Vec<String>,
+        since: String,
+        rule: Rule,
+        commit: String,
+    },
+    NotUpstream,
+}
+
+impl Standing {
+    pub fn describe(&self) -> String {
+        match self {
+            Standing::Merged { release, .. } => format!("merged in {release}"),
+            Standing::OnBranch {
+                branches, since, ..
+            } => format!("on {} since {since}", branches.join(", ")),
+            Standing::NotUpstream => "not upstream".into(),
+        }
+    }
+}
+
+/// Where each patch stands in the upstream mirror's history after `pin`:
+/// the rules above against every branch, then the first release tag (in
+/// version order) that contains the upstream commit.
+pub fn standing(git: &Git, pin: Oid, patches: &[LoadedPatch]) -> Result<Vec<Standing>> {
+    let branches = git.refs_under("refs/heads/")?;
+    let tips: Vec<Oid> = branches.iter().map(|(_, id)| *id).collect();
+    let index = UpstreamIndex::build_many(git, pin, &tips)?;
+    let mut tags: Vec<(String, Oid)> = git
+        .tag_names()
+        .into_iter()
+        .filter_map(|t| git.resolve_pin(&t).map(|id| (t, id)))
+        .collect();
+    tags.sort_by_key(|(t, _)| crate::upstream::version_key(t));
+    let mut out = Vec::with_capacity(patches.len());
+    for patch in patches {
+        let Some(found) = index.detect(git, patch)? else {
+            out.push(Standing::NotUpstream);
+            continue;
+        };
+        let Some(commit) = found.commit.as_deref().and_then(|c| Oid::from_str(c).ok()) else {
+            out.push(Standing::Merged {
+                release: "a later release".into(),
+                rule: found.rule,
+                commit: None,
+            });
+            continue;
+        };
+        let mut release = None;
+        for (tag, id) in &tags {
+            if git.is_ancestor(commit, *id)? {
+                release = Some(tag.clone());
+                break;
+            }
+        }
+        out.push(match release {
+            Some(release) => Standing::Merged {
+                release,
+                rule: found.rule,
+                commit: found.commit,
+            },
+            None => {
+                let mut on = Vec::new();
+                for (name, id) in &branches {
+                    if git.is_ancestor(commit, *id)? {
+                        on.push(name.trim_start_matches("refs/heads/").to_string());
+                    }
+                }
+                let when = git.commit_info(commit)?.committed;
+                Standing::OnBranch {
+                    branches: on,
+                    since: chrono::DateTime::from_timestamp(when, 0)
+                        .map(|d| d.format("%Y-%m-%d").to_string())
+                        .unwrap_or_default(),
+                    rule: found.rule,
+                    commit: commit.to_string(),
+                }
+            }
+        });
+    }
+    Ok(out)
 }
 
 /// A stable patch-id: per file, the paths and the changed and context lines

@@ -60,6 +60,8 @@ pub struct CommitInfo {
     pub tree: Oid,
     pub parents: Vec<Oid>,
     pub author: Identity,
+    /// Committer time (when it landed), seconds since the epoch.
+    pub committed: i64,
     pub message: String,
 }
 
@@ -337,6 +339,7 @@ impl Git {
                 seconds: when.seconds(),
                 offset_minutes: when.offset_minutes(),
             },
+            committed: commit.committer().when().seconds(),
             message: String::from_utf8_lossy(commit.message_bytes()).into_owned(),
         })
     }
@@ -587,6 +590,19 @@ impl Git {
         let mut walk = self.repo.revwalk().git(|| "walking history".into())?;
         walk.push(from).git(|| format!("walking from {from}"))?;
         walk.hide(hide).git(|| format!("hiding {hide}"))?;
+        walk.set_sorting(git2::Sort::TIME)
+            .git(|| "sorting history".into())?;
+        walk.map(|id| self.commit_info(id.git(|| "walking history".into())?))
+            .collect()
+    }
+
+    /// Every commit reachable from a branch or tag, newest first.
+    pub fn all_commits(&self) -> Result<Vec<CommitInfo>> {
+        let mut walk = self.repo.revwalk().git(|| "walking history".into())?;
+        walk.push_glob("refs/heads/*")
+            .git(|| "walking branches".into())?;
+        walk.push_glob("refs/tags/*")
+            .git(|| "walking tags".into())?;
         walk.set_sorting(git2::Sort::TIME)
             .git(|| "sorting history".into())?;
         walk.map(|id| self.commit_info(id.git(|| "walking history".into())?))

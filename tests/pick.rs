@@ -1,0 +1,182 @@
+//! `cherry-pick` from upstream with provenance, `list --upstream`, and the
+//! next `rebase --to` dropping the picks.
+
+mod common;
+
+use common::{Fixture, edit, fixture, git, write};
+
+const CHANGE_A: &str = "Iaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const CHANGE_B: &str = "Ibbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+/// Two fixes on upstream master after the pin; returns their ids.
+fn upstream_fixes(fx: &Fixture) -> (String, String) {
+    let up = fx.upstream();
+    edit(
+        &up.join("app/scheduler.py"),
+        "scheduler line 30\n",
+        "scheduler line 30 (upstream fix)\n",
+    );
+    git(
+        &up,
+        &[
+            "commit",
+            "-q",
+            "-am",
+            &format!("Fix the scheduler at line 30\n\nCloses-Bug: #3000001\nChange-Id: {CHANGE_A}"),
+        ],
+    );
+    let a = git(&up, &["rev-parse", "HEAD"]);
+    write(&up.join("app/util.py"), "def helper():\n    return True\n");
+    git(&up, &["add", "-A"]);
+    git(
+        &up,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            &format!("Add a helper\n\nRelated-Bug: #3000002\nChange-Id: {CHANGE_B}"),
+        ],
+    );
+    (a, git(&up, &["rev-parse", "HEAD"]))
+}
+
+fn commit_patch_repo(fx: &Fixture) {
+    git(&fx.repo(), &["init", "-q"]);
+    write(&fx.repo().join(".gitignore"), "/custom-source/\n/.verda/\n");
+    git(&fx.repo(), &["add", "-A"]);
+    git(&fx.repo(), &["commit", "-q", "-m", "queue"]);
+}
+
+#[test]
+fn picks_by_sha_and_change_id_with_provenance_and_rebase_drops_them() {
+    let fx = fixture();
+    let (a, b) = upstream_fixes(&fx);
+    let (code, stdout, stderr) = fx.run(&["cherry-pick", &a]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, stdout, stderr) = fx.run(&["cherry-pick", CHANGE_B]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    let first = fx
+        .patches()
+        .join("bugfix/0004-fix-the-scheduler-at-line-30.patch");
+    let text = std::fs::read_to_string(&first).unwrap();
+    for needle in [
+        "From: Ada Upstream <ada@example.org>".to_string(),
+        "Date: Fri, 2 Jan 2026 03:04:05 +0000".to_string(),
+        "Closes-Bug: #3000001".to_string(),
+        format!("Change-Id: {CHANGE_A}"),
+        format!("(cherry picked from commit {a})"),
+        format!("Upstream-Status: Backport {a}"),
+    ] {
+        assert!(text.contains(&needle), "{needle} missing from\n{text}");
+    }
+    let second =
+        std::fs::read_to_string(fx.patches().join("bugfix/0005-add-a-helper.patch")).unwrap();
+    assert!(
+        second.contains(&format!("(cherry picked from commit {b})"))
+            && second.contains("Related-Bug: #3000002"),
+        "{second}"
+    );
+    let series = std::fs::read_to_string(fx.patches().join("series")).unwrap();
+    assert!(
+        series.ends_with(
+            "bugfix/0004-fix-the-scheduler-at-line-30.patch\nbugfix/0005-add-a-helper.patch\n"
+        ),
+        "{series}"
+    );
+    fx.verda(&["check"]).assert().success();
+
+    // Where each patch stands upstream.
+    let output = fx
+        .verda(&["list", "--upstream", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let patches = json[0]["patches"].as_array().unwrap();
+    assert_eq!(patches[0]["upstream"]["state"], "not-upstream");
+    assert_eq!(patches[3]["upstream"]["state"], "on-branch");
+    assert_eq!(patches[3]["upstream"]["branches"][0], "master");
+    assert_eq!(patches[4]["upstream"]["rule"], "ancestry");
+
+    // A release containing them: the next rebase drops both, carries the rest.
+    git(&fx.upstream(), &["tag", "2.0"]);
+    fx.verda(&["fetch"]).assert().success();
+    let (_, stdout, _) = fx.run(&["list", "--upstream"]);
+    assert!(stdout.contains("merged in 2.0"), "{stdout}");
+    let (code, stdout, stderr) = fx.run(&["rebase", "--to", "2.0"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("0004-fix-the-scheduler-at-line-30.patch")
+            && stdout.contains("0005-add-a-helper.patch"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout
+            .matches("dropped: its cherry-picked commit is in the release")
+            .count(),
+        2,
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("carried (clean)").count(), 3, "{stdout}");
+    let series = std::fs::read_to_string(fx.patches().join("series")).unwrap();
+    assert!(
+        !series.contains("0004") && !series.contains("0005"),
+        "{series}"
+    );
+}
+
+#[test]
+fn an_unknown_revision_exits_1_naming_it() {
+    let fx = fixture();
+    let (code, _, stderr) = fx.run(&["cherry-pick", "deadbeefdeadbeef"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("deadbeefdeadbeef"), "{stderr}");
+    let (code, _, stderr) = fx.run(&["cherry-pick", "I0000000000000000000000000000000000000000"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("I0000000000000000000000000000000000000000"),
+        "{stderr}"
+    );
+    assert!(
+        !fx.repo().join("custom-source").exists(),
+        "nothing was built for a pick that cannot happen"
+    );
+}
+
+#[test]
+fn a_conflicting_pick_stops_and_abort_restores_everything() {
+    let fx = fixture();
+    let up = fx.upstream();
+    edit(
+        &up.join("app/scheduler.py"),
+        "scheduler line 20\n",
+        "scheduler line 20 (upstream's way)\n",
+    );
+    git(&up, &["commit", "-q", "-am", "Fix line 20 upstream's way"]);
+    let c = git(&up, &["rev-parse", "HEAD"]);
+    commit_patch_repo(&fx);
+    fx.verda(&["apply"]).assert().success();
+    let head = git(&fx.custom(), &["rev-parse", "HEAD"]);
+
+    let (code, _, stderr) = fx.run(&["cherry-pick", &c]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("app/scheduler.py") && stderr.contains("--continue"),
+        "{stderr}"
+    );
+    assert!(
+        std::fs::read_to_string(fx.custom().join("app/scheduler.py"))
+            .unwrap()
+            .contains("<<<<<<<")
+    );
+    let (code, _, stderr) = fx.run(&["cherry-pick", "--abort"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(git(&fx.repo(), &["status", "--porcelain"]), "");
+    assert_eq!(git(&fx.custom(), &["rev-parse", "HEAD"]), head);
+    assert_eq!(git(&fx.custom(), &["status", "--porcelain"]), "");
+}
