@@ -523,7 +523,7 @@ fn in_progress(ws: &Workspace, project: &str) -> Result<State> {
 /// complete last: `restore_patch_repo` trusts only a complete backup.
 pub(crate) fn backup_patch_repo(ws: &Workspace, project: &str, backup: &Path) -> Result<()> {
     if backup.exists() {
-        std::fs::remove_dir_all(&backup).at(&backup)?;
+        std::fs::remove_dir_all(backup).at(backup)?;
     }
     fsutil::write_atomic(
         &backup.join("verda-patch.toml"),
