@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Fixture, git, write};
+use common::{Fixture, edit, git, write};
 use sha2::{Digest, Sha256};
 
 fn sdist(name: &str, version: &str, files: &[(&str, &str)]) -> Vec<u8> {
@@ -85,6 +85,11 @@ fn pypi_fixture(corrupt: bool) -> Fixture {
                     &[
                         ("setup.py", "version = '1.1'\n"),
                         ("tiny/core.py", "def f():\n    return 2\n"),
+                        ("tiny/greet.py", "def hello():\n    return 'hello'\n"),
+                        (
+                            "ChangeLog",
+                            "CHANGES\n=======\n\n1.1\n---\n\n* Add greeting\n* Return 2\n",
+                        ),
                     ],
                 ),
             ),
@@ -152,4 +157,44 @@ fn an_unknown_version_names_the_releases_there_are() {
         stderr.contains("tiny 3.0 has no sdist") && stderr.contains("1.1"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_queue_rebases_across_two_sdists() {
+    let fx = pypi_fixture(false);
+    fx.verda(&["apply"]).assert().success();
+    let custom = fx.repo().join("custom-source/tiny");
+    // One patch upstream released in 1.1 (by its ChangeLog), one it did not.
+    write(
+        &custom.join("tiny/greet.py"),
+        "def hello():\n    return 'hello'\n",
+    );
+    git(&custom, &["add", "-A"]);
+    git(&custom, &["commit", "-q", "-m", "Add greeting"]);
+    edit(
+        &custom.join("tiny/core.py"),
+        "def f():\n",
+        "# downstream: keep f fast\ndef f():\n",
+    );
+    git(&custom, &["commit", "-q", "-am", "Document f"]);
+    fx.verda(&["export", "--category", "feature"])
+        .assert()
+        .success();
+
+    let (code, stdout, stderr) = fx.run(&["rebase", "--to", "1.1"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("0001-add-greeting.patch") && stdout.contains("in the release's ChangeLog"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("0002-document-f.patch") && stdout.contains("carried"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(custom.join("tiny/core.py")).unwrap(),
+        "# downstream: keep f fast\ndef f():\n    return 2\n"
+    );
+    let series = std::fs::read_to_string(fx.repo().join("patches/tiny/series")).unwrap();
+    assert_eq!(series, "feature/0002-document-f.patch\n");
 }
