@@ -17,6 +17,15 @@ pub mod upstream;
 
 pub use error::{Error, Result};
 
+/// Crash here, like `kill -9`, when `VERDA_PATCH_CRASH_AT` names this point:
+/// lets the crash-safety tests stop a command at exact places between its
+/// writes. No effect otherwise.
+pub fn crash_point(name: &str) {
+    if std::env::var_os("VERDA_PATCH_CRASH_AT").is_some_and(|at| at == name) {
+        std::process::abort();
+    }
+}
+
 /// Serialise an object id as its hex string.
 pub fn serde_oid<S: serde::Serializer>(
     id: &git2::Oid,

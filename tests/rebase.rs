@@ -300,3 +300,43 @@ fn check_against_forecasts_the_conflict_and_writes_nothing() {
     assert_eq!(code, 0, "{stdout}");
     assert_eq!(fx.patch_files(), before);
 }
+
+#[test]
+fn a_rebase_killed_anywhere_is_explained_by_status_and_undone_by_abort() {
+    for point in [
+        "rebase-state-saved",
+        "rebase-worktree-moved",
+        "rebase-pin-moved",
+    ] {
+        let fx = fixture();
+        release(&fx, "2.0", "Touch the README", |up| {
+            write(&up.join("README"), "demo upstream 2.0\n")
+        });
+        commit_patch_repo(&fx);
+        fx.verda(&["apply"]).assert().success();
+        let head = git(&fx.custom(), &["rev-parse", "HEAD"]);
+
+        let killed = fx
+            .verda(&["rebase", "--to", "2.0"])
+            .env("VERDA_PATCH_CRASH_AT", point)
+            .output()
+            .unwrap();
+        assert!(
+            !killed.status.success(),
+            "{point}: the crash point was not reached"
+        );
+        let (_, status, _) = fx.run(&["status"]);
+        assert!(
+            status.contains("rebase to 2.0") && status.contains("--abort"),
+            "{point}: {status}"
+        );
+        let (code, _, stderr) = fx.run(&["rebase", "--abort"]);
+        assert_eq!(code, 0, "{point}: {stderr}");
+        assert_eq!(git(&fx.repo(), &["status", "--porcelain"]), "", "{point}");
+        assert_eq!(git(&fx.custom(), &["rev-parse", "HEAD"]), head, "{point}");
+        assert_eq!(git(&fx.custom(), &["status", "--porcelain"]), "", "{point}");
+        // And the upgrade then goes through.
+        let (code, stdout, stderr) = fx.run(&["rebase", "--to", "2.0"]);
+        assert_eq!(code, 0, "{point}: {stdout}{stderr}");
+    }
+}

@@ -187,6 +187,7 @@ pub fn start(
     );
     backup_patch_repo(ws, project, &state_dir(ws, project).join("backup"))?;
     save_state(ws, &state)?;
+    crate::crash_point("rebase-state-saved");
     let git = custom_source(ws, project)?;
     run(ws, &git, &queue, &mut state, progress)
 }
@@ -365,6 +366,7 @@ fn finish(ws: &Workspace, git: &Git, state: &mut State) -> Result<Report> {
     let new_pin = oid(&state.new_pin)?;
     git.cleanup_state()?;
     move_worktree(git, head)?;
+    crate::crash_point("rebase-worktree-moved");
     git.set_ref(PIN_REF, new_pin, "verda-patch: rebase")?;
     git.set_ref(
         &format!("refs/heads/{UPSTREAM_BRANCH}"),
@@ -374,6 +376,7 @@ fn finish(ws: &Workspace, git: &Git, state: &mut State) -> Result<Report> {
     git.set_ref(APPLIED_REF, head, "verda-patch: rebase")?;
     let mut ws = ws.clone();
     ws.set_pin(&state.project, &state.to)?;
+    crate::crash_point("rebase-pin-moved");
     export_queue(&ws, &state.project, ExportOptions::default())?;
     let file = ws.state_dir().join("reports").join(format!(
         "rebase-{}-{}-to-{}.json",
