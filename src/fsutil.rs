@@ -45,3 +45,26 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
 pub fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).at(path)
 }
+
+/// Read a JSON state file; `None` when there is none. A corrupt one is an
+/// error naming the file and `recover`, the command that gets out of it.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, recover: &str) -> Result<Option<T>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::invalid(path, None, format!("{e}; run `{recover}`"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Write a JSON state file atomically.
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    write_atomic(
+        path,
+        &serde_json::to_vec_pretty(value).expect("plain data serialises"),
+    )
+}

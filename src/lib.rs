@@ -10,6 +10,7 @@ pub mod fsutil;
 pub mod manifest;
 pub mod patch;
 pub mod progress;
+pub mod python;
 pub mod queue;
 pub mod repo;
 pub mod scaffold;

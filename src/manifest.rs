@@ -28,6 +28,25 @@ pub struct ProjectSpec {
     pub index: Option<String>,
     /// The upstream release: a tag, a commit id, or a branch (git); a version (pypi).
     pub pin: String,
+    /// How `verda-patch test` runs the project's unit tests.
+    pub test: Option<TestSpec>,
+}
+
+/// `[projects.<name>.test]`: a Python project's test environment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestSpec {
+    /// The interpreter that builds the virtualenv (default `python3`).
+    pub python: Option<String>,
+    /// A pip constraints file in the patch repo (OpenStack's upper-constraints).
+    pub constraints: Option<String>,
+    /// Requirement files in the project tree.
+    #[serde(default = "default_requirements")]
+    pub requirements: Vec<String>,
+}
+
+fn default_requirements() -> Vec<String> {
+    vec!["requirements.txt".into(), "test-requirements.txt".into()]
 }
 
 /// Where a project's upstream comes from, validated.

@@ -40,13 +40,6 @@ fn upstream_fixes(fx: &Fixture) -> (String, String) {
     (a, git(&up, &["rev-parse", "HEAD"]))
 }
 
-fn commit_patch_repo(fx: &Fixture) {
-    git(&fx.repo(), &["init", "-q"]);
-    write(&fx.repo().join(".gitignore"), "/custom-source/\n/.verda/\n");
-    git(&fx.repo(), &["add", "-A"]);
-    git(&fx.repo(), &["commit", "-q", "-m", "queue"]);
-}
-
 #[test]
 fn picks_by_sha_and_change_id_with_provenance_and_rebase_drops_them() {
     let fx = fixture();
@@ -159,7 +152,7 @@ fn a_conflicting_pick_stops_and_abort_restores_everything() {
     );
     git(&up, &["commit", "-q", "-am", "Fix line 20 upstream's way"]);
     let c = git(&up, &["rev-parse", "HEAD"]);
-    commit_patch_repo(&fx);
+    fx.commit_patch_repo();
     fx.verda(&["apply"]).assert().success();
     let head = git(&fx.custom(), &["rev-parse", "HEAD"]);
 

@@ -13,14 +13,6 @@ fn release(fx: &Fixture, tag: &str, message: &str, change: impl FnOnce(&std::pat
     git(&fx.upstream(), &["tag", tag]);
 }
 
-/// The patch repo as a git repository, so `git status` can judge --abort.
-fn commit_patch_repo(fx: &Fixture) {
-    git(&fx.repo(), &["init", "-q"]);
-    write(&fx.repo().join(".gitignore"), "/custom-source/\n/.verda/\n");
-    git(&fx.repo(), &["add", "-A"]);
-    git(&fx.repo(), &["commit", "-q", "-m", "queue"]);
-}
-
 fn series(fx: &Fixture) -> String {
     std::fs::read_to_string(fx.patches().join("series")).unwrap()
 }
@@ -164,7 +156,7 @@ fn conflicting_release(fx: &Fixture) {
 fn a_conflict_stops_and_continue_exports_the_resolution() {
     let fx = fixture();
     conflicting_release(&fx);
-    commit_patch_repo(&fx);
+    fx.commit_patch_repo();
     let (code, stdout, stderr) = fx.run(&["rebase", "--to", "2.0"]);
     assert_eq!(code, 3, "{stdout}{stderr}");
     assert!(
@@ -266,7 +258,7 @@ fn skip_drops_the_conflicting_patch() {
 fn abort_restores_the_patch_repo_and_custom_source() {
     let fx = fixture();
     conflicting_release(&fx);
-    commit_patch_repo(&fx);
+    fx.commit_patch_repo();
     fx.verda(&["apply"]).assert().success();
     let head = git(&fx.custom(), &["rev-parse", "HEAD"]);
     assert_eq!(fx.run(&["rebase", "--to", "2.0"]).0, 3);
@@ -312,7 +304,7 @@ fn a_rebase_killed_anywhere_is_explained_by_status_and_undone_by_abort() {
         release(&fx, "2.0", "Touch the README", |up| {
             write(&up.join("README"), "demo upstream 2.0\n")
         });
-        commit_patch_repo(&fx);
+        fx.commit_patch_repo();
         fx.verda(&["apply"]).assert().success();
         let head = git(&fx.custom(), &["rev-parse", "HEAD"]);
 

@@ -1,8 +1,8 @@
 use std::process::ExitCode;
 
+use verda_patch::Result;
 use verda_patch::queue::pick::{self, PickReport};
 use verda_patch::queue::series::Category;
-use verda_patch::{Error, Result};
 
 use super::{Context, print_json};
 
@@ -34,18 +34,7 @@ pub struct Args {
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
     let ws = context.workspace()?;
-    let project = match args.project {
-        Some(project) => project,
-        None => match ws.select(&[])?.as_slice() {
-            [one] => one.clone(),
-            all => {
-                return Err(Error::Usage(format!(
-                    "name the project with --project (one of {})",
-                    all.join(", ")
-                )));
-            }
-        },
-    };
+    let project = context.project(&ws, args.project)?;
     if args.abort {
         pick::abort(&ws, &project)?;
         context.say(format!("{project}: cherry-pick aborted; patch repo and custom-source/{project} are as they were"));

@@ -10,6 +10,7 @@ mod init;
 mod list;
 mod rebase;
 mod status;
+mod test;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -50,6 +51,7 @@ enum Command {
     List(list::Args),
     Rebase(rebase::Args),
     Status(status::Args),
+    Test(test::Args),
 }
 
 /// What every command gets: where it runs and how loud it is.
@@ -69,6 +71,22 @@ impl Context {
             Box::new(Silent)
         } else {
             Box::new(Bars::default())
+        }
+    }
+
+    /// The project a single-project command works on: the one named, or
+    /// the manifest's only one.
+    pub fn project(&self, ws: &Workspace, named: Option<String>) -> Result<String> {
+        if let Some(project) = named {
+            ws.project(&project)?;
+            return Ok(project);
+        }
+        match ws.select(&[])?.as_slice() {
+            [one] => Ok(one.clone()),
+            all => Err(verda_patch::Error::Usage(format!(
+                "name the project (one of {})",
+                all.join(", ")
+            ))),
         }
     }
 
@@ -136,6 +154,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => list::run(&context, args),
         Command::Rebase(args) => rebase::run(&context, args),
         Command::Status(args) => status::run(&context, args),
+        Command::Test(args) => test::run(&context, args),
     };
     match result {
         Ok(code) => code,

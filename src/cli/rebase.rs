@@ -39,19 +39,7 @@ pub struct Args {
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
     let ws = context.workspace()?;
-    let project = match args.project {
-        Some(project) => project,
-        None => {
-            let all = ws.select(&[])?;
-            if all.len() != 1 {
-                return Err(verda_patch::Error::Usage(format!(
-                    "name the project to rebase (one of {})",
-                    all.join(", ")
-                )));
-            }
-            all[0].clone()
-        }
-    };
+    let project = context.project(&ws, args.project)?;
     let progress = context.progress();
     if args.abort {
         rebase::abort(&ws, &project)?;

@@ -154,7 +154,6 @@ impl AppliedState {
     }
 
     pub fn save(&self, ws: &Workspace, project: &str) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self).expect("plain data serialises");
-        fsutil::write_atomic(&Self::path(ws, project), &json)
+        fsutil::write_json(&Self::path(ws, project), self)
     }
 }

@@ -98,22 +98,11 @@ fn state_dir(ws: &Workspace, project: &str) -> PathBuf {
 
 pub fn load_state(ws: &Workspace, project: &str) -> Result<Option<State>> {
     let file = state_dir(ws, project).join("state.json");
-    match std::fs::read(&file) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            Error::invalid(
-                &file,
-                None,
-                format!("{e}; run `verda-patch rebase --abort {project}`"),
-            )
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(Error::Io { path: file, source }),
-    }
+    fsutil::read_json(&file, &format!("verda-patch rebase --abort {project}"))
 }
 
 fn save_state(ws: &Workspace, state: &State) -> Result<()> {
-    let json = serde_json::to_vec_pretty(state).expect("plain data serialises");
-    fsutil::write_atomic(&state_dir(ws, &state.project).join("state.json"), &json)
+    fsutil::write_json(&state_dir(ws, &state.project).join("state.json"), state)
 }
 
 fn oid(hex: &str) -> Result<Oid> {

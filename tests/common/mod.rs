@@ -100,6 +100,18 @@ impl Fixture {
         )
     }
 
+    /// Make the patch repo a git repository, so `git status` can judge
+    /// whether an operation left it as it was.
+    pub fn commit_patch_repo(&self) {
+        git(&self.repo(), &["init", "-q"]);
+        write(
+            &self.repo().join(".gitignore"),
+            "/custom-source/\n/.verda/\n",
+        );
+        git(&self.repo(), &["add", "-A"]);
+        git(&self.repo(), &["commit", "-q", "-m", "queue"]);
+    }
+
     /// Every file under patches/, with its bytes, for before/after comparisons.
     pub fn patch_files(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
