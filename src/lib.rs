@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod fsutil;
+pub mod lock;
 pub mod manifest;
 pub mod patch;
 pub mod progress;

@@ -460,3 +460,27 @@ fn init_scaffolds_a_repository_that_check_accepts() {
         .assert()
         .code(1);
 }
+
+#[test]
+fn one_writer_at_a_time_and_stale_locks_are_taken_over() {
+    let fx = fixture();
+    let lock = fx.repo().join(".verda/lock");
+    // A live holder: another process.
+    let mut holder = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    write(&lock, &format!("{} apply\n", holder.id()));
+    let (code, _, stderr) = fx.run(&["apply"]);
+    holder.kill().unwrap();
+    let _ = holder.wait();
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(".verda/lock") && stderr.contains(&format!("process {}", holder.id())),
+        "{stderr}"
+    );
+    assert!(!fx.repo().join("custom-source").exists());
+    // Its process is gone now: the lock is stale and taken over.
+    fx.verda(&["apply"]).assert().success();
+    assert!(!lock.exists(), "released after use");
+}

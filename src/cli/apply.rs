@@ -26,6 +26,7 @@ pub struct Args {
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
     let ws = context.workspace()?;
+    let _lock = verda_patch::lock::Lock::acquire(&ws, "apply")?;
     let progress = context.progress();
     let mut reports = Vec::new();
     for project in ws.select(&args.projects)? {

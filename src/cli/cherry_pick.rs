@@ -34,6 +34,7 @@ pub struct Args {
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
     let ws = context.workspace()?;
+    let _lock = verda_patch::lock::Lock::acquire(&ws, "cherry-pick")?;
     let project = context.project(&ws, args.project)?;
     if args.abort {
         pick::abort(&ws, &project)?;

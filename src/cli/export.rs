@@ -31,6 +31,7 @@ fn parse_category(s: &str) -> std::result::Result<Category, String> {
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
     let ws = context.workspace()?;
+    let _lock = verda_patch::lock::Lock::acquire(&ws, "export")?;
     let mut reports = Vec::new();
     for project in ws.select(&args.projects)? {
         let report = export(

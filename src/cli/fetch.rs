@@ -20,6 +20,7 @@ pub struct Args {
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
     let ws = context.workspace()?;
+    let _lock = verda_patch::lock::Lock::acquire(&ws, "fetch")?;
     let progress = context.progress();
     for project in ws.select(&args.projects)? {
         let upstream = Upstream::open(&ws, &project)?;

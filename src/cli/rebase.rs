@@ -39,6 +39,7 @@ pub struct Args {
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
     let ws = context.workspace()?;
+    let _lock = verda_patch::lock::Lock::acquire(&ws, "rebase")?;
     let project = context.project(&ws, args.project)?;
     let progress = context.progress();
     if args.abort {
