@@ -4,6 +4,7 @@
 mod apply;
 mod check;
 mod cherry_pick;
+mod completions;
 mod export;
 mod fetch;
 mod init;
@@ -52,6 +53,8 @@ enum Command {
     Rebase(rebase::Args),
     Status(status::Args),
     Test(test::Args),
+    Completions(completions::Args),
+    Man(completions::ManArgs),
 }
 
 /// What every command gets: where it runs and how loud it is.
@@ -138,6 +141,12 @@ pub fn print_json(value: &impl serde::Serialize) {
 }
 
 pub fn main() -> ExitCode {
+    // Die quietly on a closed pipe (`verda-patch list | head`), like other
+    // Unix tools, instead of panicking in println!.
+    // SAFETY: called before any thread starts; restores the default action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let dir = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
     let context = Context {
@@ -151,6 +160,8 @@ pub fn main() -> ExitCode {
         Command::Export(args) => export::run(&context, args),
         Command::Check(args) => check::run(&context, args),
         Command::CherryPick(args) => cherry_pick::run(&context, args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(_) => completions::man(),
         Command::List(args) => list::run(&context, args),
         Command::Rebase(args) => rebase::run(&context, args),
         Command::Status(args) => status::run(&context, args),
