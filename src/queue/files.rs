@@ -10,6 +10,8 @@ use crate::repo::{Git, Oid};
 
 pub enum RepoFiles<'a> {
     WorkTree,
+    /// A repository without commits: no file at all.
+    Empty,
     Commit {
         git: &'a Git,
         /// The commit's root tree.
@@ -33,6 +35,7 @@ impl RepoFiles<'_> {
                     source,
                 }),
             },
+            RepoFiles::Empty => Ok(None),
             RepoFiles::Commit {
                 git, tree, prefix, ..
             } => {
@@ -59,6 +62,7 @@ impl RepoFiles<'_> {
                 names.sort();
                 Ok(Some(names))
             }
+            RepoFiles::Empty => Ok(None),
             RepoFiles::Commit {
                 git, tree, prefix, ..
             } => {
@@ -85,7 +89,7 @@ impl RepoFiles<'_> {
     /// for a revision, the path itself for the work tree.
     pub fn show(&self, ws: &Workspace, path: &Path) -> String {
         match self {
-            RepoFiles::WorkTree => path.display().to_string(),
+            RepoFiles::WorkTree | RepoFiles::Empty => path.display().to_string(),
             RepoFiles::Commit { label, .. } => format!("{label}:{}", ws.rel(path)),
         }
     }
