@@ -369,3 +369,54 @@ fn make_review_works_in_a_repository_made_by_init() {
     // The hand edit left index lines that export would not write.
     assert!(stdout.contains("warning:"), "{stdout}");
 }
+
+#[test]
+fn a_pin_bump_is_a_manifest_change_and_hints_at_what_upstream_merged() {
+    let fx = fixture();
+    let repo = fx.repo();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "Queue for demo 1.0"]);
+    // Upstream merges the host-ordering fix in another form, same Change-Id.
+    edit(
+        &fx.upstream().join("README"),
+        "demo upstream\n",
+        "demo upstream\nhosts are ordered\n",
+    );
+    git(
+        &fx.upstream(),
+        &[
+            "commit",
+            "-q",
+            "-am",
+            "Order hosts by weight\n\nChange-Id: I2222222222222222222222222222222222222222",
+        ],
+    );
+    git(&fx.upstream(), &["tag", "2.0"]);
+    edit(
+        &repo.join("verda-patch.toml"),
+        "pin = \"1.0\"",
+        "pin = \"2.0\"",
+    );
+    git(&repo, &["commit", "-q", "-am", "Move to demo 2.0"]);
+
+    let (code, review) = json(&fx, &["review", "--format", "json"]);
+    assert_eq!(code, 0, "{review:#}");
+    assert_eq!(review["manifest"][0]["change"], "pin");
+    assert_eq!(review["manifest"][0]["old"], "1.0");
+    assert_eq!(review["manifest"][0]["new"], "2.0");
+    let hints = review["projects"][0]["hints"].as_array().unwrap();
+    assert_eq!(hints.len(), 1, "{hints:?}");
+    assert_eq!(hints[0]["path"], "bugfix/0002-fix-host-ordering.patch");
+    assert_eq!(hints[0]["rule"], "change-id");
+    assert_eq!(
+        hints[0]["commit"].as_str().unwrap(),
+        git(&fx.upstream(), &["rev-parse", "2.0^{commit}"])
+    );
+    let (_, text, _) = fx.run(&["review"]);
+    assert!(text.contains("manifest: demo pin 1.0 -> 2.0"), "{text}");
+    assert!(
+        text.contains("hint: bugfix/0002-fix-host-ordering.patch looks upstream already"),
+        "{text}"
+    );
+}

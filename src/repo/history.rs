@@ -73,7 +73,8 @@ impl Git {
     }
 
     /// Visit the message of every commit reachable from `upto` and not from
-    /// `hide`, newest first, until `visit` returns false.
+    /// `hide` until `visit` returns false; streamed, for histories of tens
+    /// of thousands of commits.
     pub fn for_each_message(
         &self,
         upto: Oid,

@@ -23,7 +23,7 @@ use crate::queue::build::{ApplyCache, Built};
 use crate::queue::check::{build_checked, build_until_failure};
 use crate::queue::lint::{Finding, Severity, lint_queue_in};
 use crate::queue::series::Category;
-use crate::queue::upstreamed::{Rule, UpstreamHistory, upstreamed};
+use crate::queue::upstreamed::{Rule, UpstreamIndex};
 use crate::queue::{LoadedPatch, Queue, RepoFiles};
 use crate::repo::{Git, Oid};
 use crate::upstream::Upstream;
@@ -68,7 +68,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 ///     "queue": [{"position", "path", "file", "subject",
 ///                "applies": "applied"|"failed"|"not-tried"|"unknown"}],
 ///     "findings": [{"severity": "error"|"warning", "file", "line": int|null, "message"}],
-///     "hints": [{"path", "subject", "rule": "change-id"|"cherry-picked", "commit": "<hex>"}]
+///     "hints": [{"path", "subject", "rule": "ancestry"|"change-id"|"patch-id"|"changelog",
+///                "why": "upstream merged its Change-Id", "commit": "<hex>"|null}]
 ///   }]
 /// }
 /// DiffLine = {"kind": "hunk"|"context"|"added"|"removed", "text": "line without newline"}
@@ -242,7 +243,9 @@ pub struct Hint {
     pub path: String,
     pub subject: String,
     pub rule: Rule,
-    pub commit: String,
+    /// The rule in words, as `rebase` reports it.
+    pub why: String,
+    pub commit: Option<String>,
 }
 
 /// Which revisions to compare: `None` takes the defaults (base: merge-base
@@ -602,24 +605,29 @@ fn review_project(
         return Ok(result);
     }
 
-    let base_built = match (&result.base_pin, pin_commit) {
-        (Some(base_pin), Some(_)) if !base_queue.patches.is_empty() => {
+    let base_pin_commit = match (&result.base_pin, pin_commit) {
+        (Some(base_pin), Some(_)) => {
             match upstream.resolve(&base.ws, base_pin, progress) {
-                Ok(commit) => {
-                    build_until_failure(
-                        &memory,
-                        commit,
-                        &base_queue.patches,
-                        Some(&mut cache),
-                        progress,
-                    )?
-                    .0
+                Ok(commit) => Some(commit),
+                Err(e @ Error::Upstream(_)) => {
+                    result.findings.push(Finding::warning(
+                    "verda-patch.toml".into(),
+                    None,
+                    format!("the base pin cannot be resolved, so edited patches have no interdiff: {e}"),
+                ));
+                    None
                 }
-                Err(Error::Upstream(_)) => Vec::new(),
                 Err(e) => return Err(e),
             }
         }
-        _ => Vec::new(),
+        _ => None,
+    };
+    let base_built = match base_pin_commit {
+        Some(commit) => {
+            let patches = &base_queue.patches;
+            build_until_failure(&memory, commit, patches, Some(&mut cache), progress)?.0
+        }
+        None => Vec::new(),
     };
 
     for (h, new) in head_queue.patches.iter().enumerate() {
@@ -637,19 +645,37 @@ fn review_project(
     result.changes.extend(removed_changes(&base_queue, &paired));
 
     if let Some(pin_commit) = pin_commit {
-        let history = UpstreamHistory::scan(&memory, pin_commit, None, &head_queue)?;
-        for loaded in &head_queue.patches {
-            if let Some(found) = upstreamed(&memory, &history, pin_commit, &loaded.patch)? {
-                result.hints.push(Hint {
+        result.hints = hints(&memory, &head_queue, base_pin_commit, pin_commit)?;
+    }
+    Ok(result)
+}
+
+/// Head patches that look merged upstream: by ancestry or Change-Id in the
+/// whole history up to the pin, and after a pin bump also by patch-id or
+/// ChangeLog between the two pins (the rules `rebase` drops patches by).
+fn hints(git: &Git, queue: &Queue, base_pin: Option<Oid>, pin: Oid) -> Result<Vec<Hint>> {
+    let mut indexes = vec![UpstreamIndex::up_to(git, pin)?];
+    if let Some(base_pin) = base_pin {
+        if base_pin != pin && git.is_ancestor(base_pin, pin)? {
+            indexes.push(UpstreamIndex::build(git, base_pin, pin)?);
+        }
+    }
+    let mut hints = Vec::new();
+    for loaded in &queue.patches {
+        for index in &indexes {
+            if let Some(found) = index.detect(git, loaded)? {
+                hints.push(Hint {
                     path: loaded.path.clone(),
                     subject: loaded.patch.subject.clone(),
                     rule: found.rule,
-                    commit: found.commit.to_string(),
+                    why: found.rule.describe().to_string(),
+                    commit: found.commit,
                 });
+                break;
             }
         }
     }
-    Ok(result)
+    Ok(hints)
 }
 
 /// The built commits of a patch in the base and the head queue, where built.
