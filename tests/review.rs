@@ -420,3 +420,41 @@ fn a_pin_bump_is_a_manifest_change_and_hints_at_what_upstream_merged() {
         "{text}"
     );
 }
+
+#[test]
+fn a_bugfix_to_a_file_only_the_queue_creates_is_out_of_its_category() {
+    let fx = fixture();
+    let work = fx.root().join("work");
+    write(
+        &work.join("app/weigher_cache.py"),
+        "CACHE = {}  # per request\n",
+    );
+    git(
+        &work,
+        &[
+            "commit",
+            "-q",
+            "-am",
+            "Scope the weigher cache\n\nChange-Id: I5555555555555555555555555555555555555555",
+        ],
+    );
+    format_last(
+        &work,
+        &fx.patches()
+            .join("bugfix/0004-scope-the-weigher-cache.patch"),
+    );
+    let series = std::fs::read_to_string(fx.patches().join("series")).unwrap();
+    write(
+        &fx.patches().join("series"),
+        &format!("{series}bugfix/0004-scope-the-weigher-cache.patch\n"),
+    );
+    let (code, stdout, stderr) = fx.run(&["check"]);
+    assert_eq!(code, 0, "a warning, not an error: {stderr}");
+    assert!(
+        stderr.contains(
+            "warning: patches/demo/bugfix/0004-scope-the-weigher-cache.patch: is bugfix but changes `app/weigher_cache.py`, \
+             which upstream does not have (upstreamable/0003-cache-weigher-results.patch creates it)"
+        ),
+        "{stdout}{stderr}"
+    );
+}
