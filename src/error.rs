@@ -41,6 +41,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A report template failed to render: a bug in verda-patch.
+    #[error("rendering {template} failed: {message}; please report this bug")]
+    Render { template: String, message: String },
+
     #[error("{context}: {source}")]
     Git {
         context: String,

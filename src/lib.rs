@@ -14,6 +14,7 @@ pub mod progress;
 pub mod python;
 pub mod queue;
 pub mod repo;
+pub mod review;
 pub mod scaffold;
 pub mod upstream;
 

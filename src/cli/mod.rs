@@ -10,6 +10,7 @@ mod fetch;
 mod init;
 mod list;
 mod rebase;
+mod review;
 mod status;
 mod test;
 
@@ -28,7 +29,7 @@ use verda_patch::progress::{Progress, Silent};
     name = "verda-patch",
     version,
     about = "Keep a downstream fork as a repository of categorised patches on a pinned upstream release",
-    after_help = "Examples:\n  verda-patch apply            build custom-source/<project> for every project\n  verda-patch export nova      turn commits made in custom-source/nova back into patch files\n  verda-patch check            CI gate: every queue applies on its pin, lint clean\n\nExit codes: 0 ok, 1 failure or blocking findings, 2 usage error, 3 stopped on a conflict."
+    after_help = "Examples:\n  verda-patch apply            build custom-source/<project> for every project\n  verda-patch export nova      turn commits made in custom-source/nova back into patch files\n  verda-patch check            CI gate: every queue applies on its pin, lint clean\n  verda-patch review           what the patch-repo change does to the code, for merge requests\n\nExit codes: 0 ok, 1 failure or blocking findings, 2 usage error, 3 stopped on a conflict."
 )]
 pub struct Cli {
     /// Run as if started in DIR (like `git -C`).
@@ -53,6 +54,7 @@ enum Command {
     Rebase(rebase::Args),
     Status(status::Args),
     Test(test::Args),
+    Review(review::Args),
     Completions(completions::Args),
     Man(completions::ManArgs),
 }
@@ -166,6 +168,7 @@ pub fn main() -> ExitCode {
         Command::Rebase(args) => rebase::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Test(args) => test::run(&context, args),
+        Command::Review(args) => review::run(&context, args),
     };
     match result {
         Ok(code) => code,

@@ -4,14 +4,14 @@
 
 use serde::Serialize;
 
-use super::Queue;
-use super::build::{self, Built};
+use super::build::{self, ApplyCache, Built};
 use super::lint::{Finding, Severity, lint_queue};
+use super::{LoadedPatch, Queue};
 use crate::error::{Error, Result};
 use crate::manifest::Workspace;
 use crate::patch::{Patch, PatchDate, Person};
 use crate::progress::Progress;
-use crate::repo::Git;
+use crate::repo::{Git, Oid};
 use crate::upstream::Upstream;
 
 #[derive(Debug, Serialize)]
@@ -69,54 +69,97 @@ pub fn check(ws: &Workspace, project: &str, progress: &dyn Progress) -> Result<P
         Err(e) => return Err(e),
     };
     let memory = Git::open_in_memory(upstream.mirror.path())?;
+    let (applied, findings) = build_checked(&memory, pin, &spec.pin, &queue, None, progress)?;
+    result.applied = applied;
+    result.findings.extend(findings);
+    Ok(result)
+}
+
+/// Where a queue stopped applying: the patch's index and why.
+#[derive(Debug, Clone)]
+pub struct Stop {
+    pub index: usize,
+    pub message: String,
+}
+
+/// Build `patches` on `pin` one at a time, as far as they apply.
+pub fn build_until_failure(
+    git: &Git,
+    pin: Oid,
+    patches: &[LoadedPatch],
+    mut cache: Option<&mut ApplyCache>,
+    progress: &dyn Progress,
+) -> Result<(Vec<Built>, Option<Stop>)> {
     let mut parent = pin;
-    for (index, loaded) in queue.patches.iter().enumerate() {
+    let mut applied = Vec::with_capacity(patches.len());
+    for (index, loaded) in patches.iter().enumerate() {
         match build::build(
-            &memory,
+            git,
             parent,
             std::slice::from_ref(loaded),
-            None,
+            cache.as_deref_mut(),
             progress,
         ) {
             Ok(mut built) => {
                 let built = built.remove(0);
-                if !normalised(&memory, &built, loaded)? {
-                    result.findings.push(Finding::warning(
-                        loaded.display(),
-                        None,
-                        format!(
-                            "its diff is not what `export` would write (context, index lines or a 3-way merge); \
-                             run `verda-patch apply {project}` and `verda-patch export {project}`"
-                        ),
-                    ));
-                }
                 parent = built.commit;
-                result.applied.push(built);
+                applied.push(built);
             }
             Err(Error::PatchFailed { message, .. }) => {
-                result.findings.push(Finding::error(
-                    loaded.display(),
-                    None,
-                    format!("does not apply on {}: {message}", spec.pin),
-                ));
-                let rest = queue.patches.len() - index - 1;
-                if rest > 0 {
-                    result.findings.push(Finding::warning(
-                        format!("patches/{project}/series"),
-                        None,
-                        format!("{rest} later patch(es) not tried"),
-                    ));
-                }
-                break;
+                return Ok((applied, Some(Stop { index, message })));
             }
             Err(e) => return Err(e),
         }
     }
-    Ok(result)
+    Ok((applied, None))
+}
+
+/// Build the queue on `pin` (named `pin_name` in messages) as far as it
+/// applies, with a finding for the patch that does not apply and for each
+/// patch whose file is not what `export` would write.
+pub fn build_checked(
+    git: &Git,
+    pin: Oid,
+    pin_name: &str,
+    queue: &Queue,
+    cache: Option<&mut ApplyCache>,
+    progress: &dyn Progress,
+) -> Result<(Vec<Built>, Vec<Finding>)> {
+    let project = &queue.project;
+    let mut findings = Vec::new();
+    let (applied, stop) = build_until_failure(git, pin, &queue.patches, cache, progress)?;
+    for (built, loaded) in applied.iter().zip(&queue.patches) {
+        if !normalised(git, built, loaded)? {
+            findings.push(Finding::warning(
+                loaded.display(),
+                None,
+                format!(
+                    "its diff is not what `export` would write (context, index lines or a 3-way merge); \
+                     run `verda-patch apply {project}` and `verda-patch export {project}`"
+                ),
+            ));
+        }
+    }
+    if let Some(stop) = stop {
+        findings.push(Finding::error(
+            queue.patches[stop.index].display(),
+            None,
+            format!("does not apply on {pin_name}: {}", stop.message),
+        ));
+        let rest = queue.patches.len() - stop.index - 1;
+        if rest > 0 {
+            findings.push(Finding::warning(
+                format!("patches/{project}/series"),
+                None,
+                format!("{rest} later patch(es) not tried"),
+            ));
+        }
+    }
+    Ok((applied, findings))
 }
 
 /// Whether exporting the built commit would give the file's exact bytes.
-fn normalised(git: &Git, built: &Built, loaded: &super::LoadedPatch) -> Result<bool> {
+fn normalised(git: &Git, built: &Built, loaded: &LoadedPatch) -> Result<bool> {
     let info = git.commit_info(built.commit)?;
     let parent_tree = git.commit_info(info.parents[0])?.tree;
     let diff = git.diff_trees(parent_tree, info.tree)?;

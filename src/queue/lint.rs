@@ -5,10 +5,11 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::Queue;
 use super::series::{Category, category_of};
+use super::{Queue, RepoFiles};
+use crate::error::Result;
 use crate::manifest::Workspace;
-use crate::patch;
+use crate::patch::{self, FileChange, parse_diff};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -57,6 +58,12 @@ pub const UPSTREAM_STATUSES: [&str; 6] = [
 ];
 
 pub fn lint_queue(ws: &Workspace, queue: &Queue) -> Vec<Finding> {
+    // The work tree cannot fail to list: an unreadable directory lists nothing.
+    lint_queue_in(ws, queue, &RepoFiles::WorkTree).unwrap_or_default()
+}
+
+/// [`lint_queue`] of the queue as the work tree or a commit of the patch repo has it.
+pub fn lint_queue_in(ws: &Workspace, queue: &Queue, files: &RepoFiles<'_>) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
     let project = &queue.project;
     let series_file = format!("patches/{project}/series");
@@ -64,14 +71,9 @@ pub fn lint_queue(ws: &Workspace, queue: &Queue) -> Vec<Finding> {
     // Files in category directories that the series does not list.
     for category in Category::ALL {
         let dir = ws.patches_dir(project).join(category.as_str());
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+        let Some(names) = files.list(ws, &dir)? else {
             continue;
         };
-        let mut names: Vec<String> = entries
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
         for name in names {
             let path = format!("{category}/{name}");
             if name.starts_with('.') {
@@ -134,6 +136,44 @@ pub fn lint_queue(ws: &Workspace, queue: &Queue) -> Vec<Finding> {
                 None,
                 format!("is not in the normalised form; `verda-patch apply {project}` then `verda-patch export {project}` rewrites it"),
             ));
+        }
+    }
+    findings.extend(lint_category_scope(queue));
+    Ok(findings)
+}
+
+/// Patches outside their category's scope: a `bugfix/` or `upstreamable/`
+/// patch that changes a file which only an earlier patch of the queue
+/// creates. Upstream does not have that file, so it cannot take the change,
+/// and a fix to a downstream feature belongs in that feature's patch.
+fn lint_category_scope(queue: &Queue) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    // Files created by the queue so far: path -> the patch that creates it.
+    let mut created: HashMap<String, &str> = HashMap::new();
+    for loaded in &queue.patches {
+        let Ok(files) = parse_diff(&loaded.patch.diff) else {
+            continue; // reported when the queue is applied
+        };
+        for file in &files {
+            match (&file.change, &file.old_path, &file.new_path) {
+                (FileChange::Add, _, Some(path)) => {
+                    created.insert(path.clone(), &loaded.path);
+                }
+                (_, Some(path), _) if loaded.category() != Category::Feature => {
+                    if let Some(creator) = created.get(path.as_str()) {
+                        findings.push(Finding::warning(
+                            loaded.display(),
+                            None,
+                            format!(
+                                "is {} but changes `{path}`, which upstream does not have ({creator} creates it); \
+                                 fold the change into {creator} or move this patch to feature/",
+                                loaded.category()
+                            ),
+                        ));
+                    }
+                }
+                _ => {}
+            }
         }
     }
     findings

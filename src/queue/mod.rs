@@ -5,6 +5,7 @@ pub mod apply;
 pub mod build;
 pub mod check;
 pub mod export;
+pub mod files;
 pub mod lint;
 pub mod pick;
 pub mod rebase;
@@ -12,7 +13,7 @@ pub mod series;
 pub mod status;
 pub mod upstreamed;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -20,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::manifest::Workspace;
 use crate::patch::Patch;
+pub use files::RepoFiles;
 use series::{Category, Series};
 
 /// A patch file of the queue, read and parsed.
@@ -63,42 +65,38 @@ impl Queue {
     /// empty queue; a series entry without its file, or a malformed patch,
     /// is an error naming it.
     pub fn load(ws: &Workspace, project: &str) -> Result<Queue> {
+        Queue::load_from(ws, project, &RepoFiles::WorkTree)
+    }
+
+    /// Like [`Queue::load`], from the work tree or a commit of the patch repo.
+    pub fn load_from(ws: &Workspace, project: &str, files: &RepoFiles<'_>) -> Result<Queue> {
         let series_path = ws.series_path(project);
-        let series = match std::fs::read(&series_path) {
-            Ok(bytes) => {
+        let series = match files.read(ws, &series_path)? {
+            Some(bytes) => {
+                let shown = files.show(ws, &series_path);
                 let text = String::from_utf8(bytes)
-                    .map_err(|_| Error::invalid(&series_path, None, "is not UTF-8 text"))?;
-                Series::parse(&text, &series_path)?
+                    .map_err(|_| Error::invalid(&shown, None, "is not UTF-8 text"))?;
+                Series::parse(&text, Path::new(&shown))?
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Series::default(),
-            Err(source) => {
-                return Err(Error::Io {
-                    path: series_path,
-                    source,
-                });
-            }
+            None => Series::default(),
         };
         let dir = ws.patches_dir(project);
         let mut patches = Vec::with_capacity(series.entries.len());
         for entry in &series.entries {
             let file = dir.join(&entry.path);
-            let bytes = match std::fs::read(&file) {
-                Ok(bytes) => bytes,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(Error::invalid(
-                        &series_path,
-                        Some(entry.line),
-                        format!(
-                            "`{}` is listed but {} does not exist; restore the file or remove the line",
-                            entry.path,
-                            ws.rel(&file)
-                        ),
-                    ));
-                }
-                Err(source) => return Err(Error::Io { path: file, source }),
+            let Some(bytes) = files.read(ws, &file)? else {
+                return Err(Error::invalid(
+                    files.show(ws, &series_path),
+                    Some(entry.line),
+                    format!(
+                        "`{}` is listed but {} does not exist; restore the file or remove the line",
+                        entry.path,
+                        ws.rel(&file)
+                    ),
+                ));
             };
-            let patch =
-                Patch::parse(&bytes).map_err(|e| Error::invalid(&file, e.line(), e.to_string()))?;
+            let patch = Patch::parse(&bytes)
+                .map_err(|e| Error::invalid(files.show(ws, &file), e.line(), e.to_string()))?;
             patches.push(LoadedPatch {
                 path: entry.path.clone(),
                 file,

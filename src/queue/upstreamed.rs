@@ -97,6 +97,29 @@ impl UpstreamIndex {
         })
     }
 
+    /// Index the whole history up to `pin` for the rules that need no range
+    /// (ancestry, Change-Id): does a patch carry what the pin already has?
+    /// One walk over commit messages; patch-ids and the ChangeLog need a
+    /// range between two pins ([`UpstreamIndex::build`]).
+    pub fn up_to(git: &Git, pin: Oid) -> Result<UpstreamIndex> {
+        let mut change_ids = HashMap::new();
+        git.for_each_message(pin, None, |id, message| {
+            if message.contains("Change-Id:") {
+                if let Some(change_id) = patch::trailer(message, "Change-Id") {
+                    change_ids.entry(change_id).or_insert(id);
+                }
+            }
+            true
+        })?;
+        Ok(UpstreamIndex {
+            tips: vec![pin],
+            change_ids,
+            commits: Vec::new(),
+            patch_ids: Default::default(),
+            changelog: HashSet::new(),
+        })
+    }
+
     /// The first rule (1–3, 5) that says `patch` is upstream, if any.
     pub fn detect(&self, git: &Git, patch: &LoadedPatch) -> Result<Option<Upstreamed>> {
         let message = patch.patch.message();

@@ -5,7 +5,9 @@
 //!   throw-away in-memory view of it (`check`), or `custom-source/<p>`.
 //! * `mirror.rs` fetches and resolves pins, and writes source snapshots.
 //! * `worktree.rs` writes a work tree and its index quickly, and reads its state.
+//! * `history.rs` reads revisions and history (`review`, upstream detection).
 
+mod history;
 mod mirror;
 mod worktree;
 
