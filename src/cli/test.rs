@@ -90,13 +90,11 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
             eprintln!("  {line}");
         }
     }
+    eprintln!("{project}: runner output in {}", ws.rel(&log));
+    // The closing line in the plain `N passed, N failed` form CI dashboards read.
     println!(
-        "{}: {} passed, {} failed, {} skipped (log: {})",
-        project,
-        counts.passed,
-        counts.failed,
-        counts.skipped,
-        ws.rel(&log)
+        "{project}: {} passed, {} failed, {} skipped",
+        counts.passed, counts.failed, counts.skipped
     );
     if counts.failed > 0 || !output.status.success() {
         Ok(failed())
