@@ -83,22 +83,7 @@ fn a_cherry_picked_fix_is_dropped_by_ancestry_and_a_nearby_change_is_merged() {
     git(&work, &["fetch", "-q", "origin", "--tags"]);
     git(&work, &["cherry-pick", "-x", &fix]);
     let out = fx.root().join("picked");
-    git(
-        &work,
-        &[
-            "format-patch",
-            "-q",
-            "-N",
-            "--zero-commit",
-            "--no-signature",
-            "--no-stat",
-            "--full-index",
-            "--no-renames",
-            "-o",
-            out.to_str().unwrap(),
-            "-1",
-        ],
-    );
+    common::format_patch(&work, &out, "-1");
     let picked = std::fs::read_dir(&out)
         .unwrap()
         .next()

@@ -201,22 +201,7 @@ pub fn fixture() -> Fixture {
         ],
     );
     let out = fixture.root().join("formatted");
-    git(
-        &work,
-        &[
-            "format-patch",
-            "-q",
-            "-N",
-            "--zero-commit",
-            "--no-signature",
-            "--no-stat",
-            "--full-index",
-            "--no-renames",
-            "-o",
-            out.to_str().unwrap(),
-            "1.0..HEAD",
-        ],
-    );
+    format_patch(&work, &out, "1.0..HEAD");
 
     let repo = fixture.repo();
     write(
@@ -254,4 +239,24 @@ pub fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.contains(from), "{} lacks {from:?}", path.display());
     std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// `git format-patch` in the normalised form verda-patch writes, into `out`.
+pub fn format_patch(dir: &Path, out: &Path, range: &str) {
+    git(
+        dir,
+        &[
+            "format-patch",
+            "-q",
+            "-N",
+            "--zero-commit",
+            "--no-signature",
+            "--no-stat",
+            "--full-index",
+            "--no-renames",
+            "-o",
+            out.to_str().unwrap(),
+            range,
+        ],
+    );
 }
