@@ -190,13 +190,14 @@ pub fn apply_to_tree(git: &Git, tree: Oid, patch: &LoadedPatch) -> Result<(Oid, 
             check_path(git, tree, path)
                 .map_err(|why| fail(format!("line {}: `{path}` {why}", at(file.line))))?;
         }
+        // The path a message names: the new one, or the old for a deletion.
+        let name = file
+            .new_path
+            .as_ref()
+            .or(file.old_path.as_ref())
+            .cloned()
+            .unwrap_or_default();
         if file.binary {
-            let name = file
-                .new_path
-                .as_ref()
-                .or(file.old_path.as_ref())
-                .cloned()
-                .unwrap_or_default();
             return Err(fail(format!(
                 "line {}: `{name}` is a binary change, which verda-patch cannot apply yet; keep binary files out of patches",
                 at(file.line)
@@ -239,12 +240,6 @@ pub fn apply_to_tree(git: &Git, tree: Oid, patch: &LoadedPatch) -> Result<(Oid, 
             Some((_, found)) => git.read_blob(found.id)?,
             None => Vec::new(),
         };
-        let name = file
-            .new_path
-            .as_ref()
-            .or(file.old_path.as_ref())
-            .cloned()
-            .unwrap_or_default();
         let content = match apply_hunks(&old_bytes, &file.hunks) {
             Ok(applied) => {
                 moves.extend(applied.offsets.iter().map(|o| HunkMove {
