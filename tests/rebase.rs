@@ -317,3 +317,38 @@ fn a_rebase_killed_anywhere_is_explained_by_status_and_undone_by_abort() {
         assert_eq!(code, 0, "{point}: {stdout}{stderr}");
     }
 }
+
+#[test]
+fn keep_overrides_an_upstream_rule() {
+    let fx = fixture();
+    release(
+        &fx,
+        "2.0",
+        "Fix host ordering differently\n\nChange-Id: I2222222222222222222222222222222222222222",
+        |up| {
+            edit(
+                &up.join("app/scheduler.py"),
+                "scheduler line 20\n",
+                "scheduler line 20 (fixed upstream)\n",
+            )
+        },
+    );
+    let (_, dropped, _) = fx.run(&["rebase", "--to", "2.0", "--dry-run"]);
+    assert!(
+        dropped.contains("upstream merged its Change-Id"),
+        "{dropped}"
+    );
+    let (_, kept, _) = fx.run(&[
+        "rebase",
+        "--to",
+        "2.0",
+        "--dry-run",
+        "--keep",
+        "bugfix/0002-fix-host-ordering.patch",
+    ]);
+    assert!(
+        !kept.contains("upstream merged its Change-Id")
+            && kept.contains("CONFLICT in app/scheduler.py"),
+        "{kept}"
+    );
+}
