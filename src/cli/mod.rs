@@ -121,6 +121,7 @@ pub fn print_json(value: &impl serde::Serialize) {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    verda_patch::repo::tune_libgit2();
     let dir = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
     let context = Context {
         dir,
