@@ -72,6 +72,33 @@ fn a_change_id_merged_upstream_in_another_form_is_dropped_where_git_rebase_stops
 }
 
 #[test]
+fn the_same_change_made_upstream_without_a_change_id_is_dropped_by_patch_id() {
+    let fx = fixture();
+    // An unrelated upstream commit, then the quota patch's change word for
+    // word in a commit of its own, without the patch's Change-Id.
+    let up = fx.upstream();
+    write(&up.join("README"), "demo upstream, release 2\n");
+    git(&up, &["commit", "-q", "-am", "Update the README"]);
+    release(&fx, "2.0", "Count PCI devices in quotas", |up| {
+        edit(
+            &up.join("app/quota.py"),
+            "quota line 10\n",
+            "quota line 10\nPCI_DEVICES = 'a100'\n",
+        )
+    });
+    fx.verda(&["apply"]).assert().success();
+    let (code, stdout, stderr) = fx.run(&["rebase", "--to", "2.0"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("feature/0001-add-pci-device-quota.patch")
+            && stdout.contains("upstream made the same change (patch-id)"),
+        "{stdout}"
+    );
+    assert!(!series(&fx).contains("0001"), "{}", series(&fx));
+    assert!(series(&fx).contains("0002"), "{}", series(&fx));
+}
+
+#[test]
 fn a_cherry_picked_fix_is_dropped_by_ancestry_and_a_nearby_change_is_merged() {
     let fx = fixture();
     // An upstream fix on master, picked into the queue with -x.

@@ -40,6 +40,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
             ExportOptions {
                 category: args.category,
                 check: args.check,
+                skip_uncommitted: false,
             },
         )?;
         if !args.json {

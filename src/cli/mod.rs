@@ -150,6 +150,7 @@ pub fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    verda_patch::repo::tune_libgit2();
     let dir = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
     let context = Context {
         dir,

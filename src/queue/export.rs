@@ -24,6 +24,9 @@ pub struct ExportOptions {
     pub category: Option<Category>,
     /// Only report what would change; write nothing (CI: "patches up to date?").
     pub check: bool,
+    /// Do not look for uncommitted changes in custom-source (`uncommitted`
+    /// stays empty): for callers that have just written its work tree.
+    pub skip_uncommitted: bool,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -107,7 +110,11 @@ pub(crate) fn export_queue(
     let mut next_number = highest_number(ws, project, &queue) + 1;
     let mut report = ExportReport {
         project: project.to_string(),
-        uncommitted: git.work_state()?.dirty,
+        uncommitted: if options.skip_uncommitted {
+            Vec::new()
+        } else {
+            git.work_state()?.dirty
+        },
         ..ExportReport::default()
     };
 

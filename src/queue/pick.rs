@@ -216,6 +216,7 @@ fn record(
         ExportOptions {
             category: Some(state.category),
             check: false,
+            skip_uncommitted: false,
         },
     )?;
     picked.patch = exported.added.first().cloned();

@@ -366,7 +366,15 @@ fn finish(ws: &Workspace, git: &Git, state: &mut State) -> Result<Report> {
     let mut ws = ws.clone();
     ws.set_pin(&state.project, &state.to)?;
     crate::crash_point("rebase-pin-moved");
-    export_queue(&ws, &state.project, ExportOptions::default())?;
+    // The work tree was just written by move_worktree: no status scan.
+    export_queue(
+        &ws,
+        &state.project,
+        ExportOptions {
+            skip_uncommitted: true,
+            ..ExportOptions::default()
+        },
+    )?;
     let file = ws.state_dir().join("reports").join(format!(
         "rebase-{}-{}-to-{}.json",
         state.project, state.from, state.to

@@ -51,13 +51,23 @@ pub struct Upstreamed {
     pub commit: Option<String>,
 }
 
+/// Upstream commits (with their parent) by the sorted paths they change.
+type ByPaths = HashMap<Vec<String>, Vec<(Oid, Oid)>>;
+
 /// What upstream did between two pins, indexed for the rules.
 pub struct UpstreamIndex {
     tips: Vec<Oid>,
     change_ids: HashMap<String, Oid>,
     /// Upstream commits in the range, for patch-ids computed on first use.
     commits: Vec<(Oid, Option<Oid>)>,
-    patch_ids: std::cell::OnceCell<HashMap<String, Oid>>,
+    /// The commits (with their parent) by the paths they change, in range
+    /// order: two diffs can only have the same patch-id if they change the
+    /// same paths, so a commit's full diff and patch-id are computed only
+    /// when a patch changes the same paths (git's patch-ids do the same with
+    /// a header-only hash). Listing the paths reads trees, not blobs.
+    by_paths: std::cell::OnceCell<ByPaths>,
+    /// Patch-ids computed so far, by commit.
+    patch_ids: std::cell::RefCell<HashMap<Oid, Option<String>>>,
     changelog: HashSet<String>,
 }
 
@@ -92,6 +102,7 @@ impl UpstreamIndex {
             tips: tips.to_vec(),
             change_ids,
             commits,
+            by_paths: Default::default(),
             patch_ids: Default::default(),
             changelog,
         })
@@ -115,6 +126,7 @@ impl UpstreamIndex {
             tips: vec![pin],
             change_ids,
             commits: Vec::new(),
+            by_paths: Default::default(),
             patch_ids: Default::default(),
             changelog: HashSet::new(),
         })
@@ -142,7 +154,7 @@ impl UpstreamIndex {
             }
         }
         if let Some(ours) = patch_id(&patch.patch.diff) {
-            if let Some(id) = self.patch_ids(git)?.get(&ours) {
+            if let Some(id) = self.same_change(git, &patch.patch.diff, &ours)? {
                 return Ok(Some(Upstreamed {
                     rule: Rule::PatchId,
                     commit: Some(id.to_string()),
@@ -167,19 +179,42 @@ impl UpstreamIndex {
         Ok(false)
     }
 
-    fn patch_ids(&self, git: &Git) -> Result<&HashMap<String, Oid>> {
-        if let Some(ids) = self.patch_ids.get() {
-            return Ok(ids);
-        }
-        let mut ids = HashMap::new();
-        for (commit, parent) in &self.commits {
-            let Some(parent) = parent else { continue };
-            let diff = git.diff_trees(git.tree_of(*parent)?, git.tree_of(*commit)?)?;
-            if let Some(id) = patch_id(&diff) {
-                ids.entry(id).or_insert(*commit);
+    /// The first upstream commit in the range whose patch-id is `ours`.
+    fn same_change(&self, git: &Git, diff: &[u8], ours: &str) -> Result<Option<Oid>> {
+        let Some(candidates) = self.by_paths(git)?.get(&diff_paths(diff)) else {
+            return Ok(None);
+        };
+        for (commit, parent) in candidates {
+            let known = self.patch_ids.borrow().get(commit).cloned();
+            let id = match known {
+                Some(id) => id,
+                None => {
+                    let diff = git.diff_trees(git.tree_of(*parent)?, git.tree_of(*commit)?)?;
+                    let id = patch_id(&diff);
+                    self.patch_ids.borrow_mut().insert(*commit, id.clone());
+                    id
+                }
+            };
+            if id.as_deref() == Some(ours) {
+                return Ok(Some(*commit));
             }
         }
-        Ok(self.patch_ids.get_or_init(|| ids))
+        Ok(None)
+    }
+
+    fn by_paths(&self, git: &Git) -> Result<&ByPaths> {
+        if let Some(map) = self.by_paths.get() {
+            return Ok(map);
+        }
+        let mut map = ByPaths::new();
+        for (commit, parent) in &self.commits {
+            let Some(parent) = parent else { continue };
+            let mut paths = git.changed_paths(git.tree_of(*parent)?, git.tree_of(*commit)?)?;
+            paths.sort();
+            paths.dedup();
+            map.entry(paths).or_default().push((*commit, *parent));
+        }
+        Ok(self.by_paths.get_or_init(|| map))
     }
 }
 
@@ -319,6 +354,20 @@ pub fn patch_id(diff: &[u8]) -> Option<String> {
         }
     }
     Some(total.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The paths a diff changes (old and new, sorted, once each), as
+/// `Git::changed_paths` lists them for two trees.
+fn diff_paths(diff: &[u8]) -> Vec<String> {
+    let mut paths: Vec<String> = parse_diff(diff)
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|file| [file.old_path, file.new_path])
+        .flatten()
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
 }
 
 /// Subjects listed in the new release's `ChangeLog` (pbr's format: `* subject`)

@@ -719,6 +719,18 @@ impl Git {
     }
 }
 
+/// Process-wide libgit2 settings, set once by the binary at start-up,
+/// before any thread is spawned.
+///
+/// libgit2 caches trees only up to 4 KiB, so every diff or lookup that
+/// walks a large directory (nova/tests/unit/... has a few hundred entries)
+/// inflates it again; `export` diffs each commit of the queue, re-reading
+/// those trees 40 times. The cache stays bounded by its total size (256 MiB).
+pub fn tune_libgit2() {
+    // SAFETY: called at start-up, before any thread is spawned.
+    let _ = unsafe { git2::opts::set_cache_object_limit(git2::ObjectType::Tree, 1 << 20) };
+}
+
 pub fn short(id: Oid) -> String {
     id.to_string()[..10].to_string()
 }
