@@ -192,7 +192,12 @@ fn a_conflict_stops_and_continue_exports_the_resolution() {
     );
     // A second rebase and an apply are refused meanwhile.
     assert_eq!(fx.run(&["rebase", "--to", "2.0"]).0, 1);
-    assert_eq!(fx.run(&["apply"]).0, 1);
+    let (code, _, stderr) = fx.run(&["apply"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("a rebase of `demo` is in progress"),
+        "{stderr}"
+    );
     // Continuing with the conflict unresolved is refused.
     assert_eq!(fx.run(&["rebase", "--continue"]).0, 3);
 

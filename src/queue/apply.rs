@@ -100,6 +100,7 @@ pub fn apply(
     options: ApplyOptions,
     progress: &dyn Progress,
 ) -> Result<ApplyReport> {
+    refuse_during_rebase(ws, project)?;
     let spec = ws.project(project)?;
     let queue = Queue::load(ws, project)?;
     let upstream = Upstream::open(ws, project)?;
