@@ -14,6 +14,7 @@ pub mod python;
 pub mod queue;
 pub mod repo;
 pub mod scaffold;
+pub mod sim;
 pub mod upstream;
 
 pub use error::{Error, Result};

@@ -9,6 +9,7 @@ mod fetch;
 mod init;
 mod list;
 mod rebase;
+mod sim;
 mod status;
 mod test;
 
@@ -50,6 +51,7 @@ enum Command {
     CherryPick(cherry_pick::Args),
     List(list::Args),
     Rebase(rebase::Args),
+    Sim(sim::Args),
     Status(status::Args),
     Test(test::Args),
 }
@@ -153,6 +155,7 @@ pub fn main() -> ExitCode {
         Command::CherryPick(args) => cherry_pick::run(&context, args),
         Command::List(args) => list::run(&context, args),
         Command::Rebase(args) => rebase::run(&context, args),
+        Command::Sim(args) => sim::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Test(args) => test::run(&context, args),
     };
