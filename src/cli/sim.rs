@@ -100,7 +100,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
 
 fn print_text(context: &Context, ws: &verda_patch::manifest::Workspace, report: &Report) {
     context.say(format!(
-        "{:<14} {:>9} {:>9} {:>8} {:>11} {:>11} {:>9} {:>12} {:>13} {:>10}",
+        "{:<14} {:>9} {:>9} {:>9} {:>11} {:>11} {:>9} {:>12} {:>13} {:>10}",
         "variant",
         "seconds",
         "slowest",
@@ -114,7 +114,7 @@ fn print_text(context: &Context, ws: &verda_patch::manifest::Workspace, report: 
     ));
     for run in &report.runs {
         context.say(format!(
-            "{:<14} {:>9} {:>9.3} {:>8} {:>11} {:>11} {:>9} {:>12} {:>13} {:>10}",
+            "{:<14} {:>9} {:>9.3} {:>9} {:>11} {:>11} {:>9} {:>12} {:>13} {:>10}",
             run.variant,
             format!(
                 "{:.3}{}",
@@ -122,9 +122,10 @@ fn print_text(context: &Context, ws: &verda_patch::manifest::Workspace, report: 
                 if run.extrapolated { "*" } else { "" }
             ),
             run.slowest_call_seconds,
-            run.speedup_vs_upstream
-                .map(|s| format!("{s:.0}x"))
-                .unwrap_or_else(|| "-".into()),
+            match (run.speedup_vs_upstream, run.slowest_call_speedup) {
+                (Some(all), Some(slowest)) => format!("{all:.0}x/{slowest:.0}x"),
+                _ => "-".into(),
+            },
             format!("{}/{}", run.scheduled, run.requested),
             match (run.identical_to_upstream, run.compared_to_upstream) {
                 (Some(same), Some(all)) => format!("{same}/{all}"),
@@ -136,6 +137,7 @@ fn print_text(context: &Context, ws: &verda_patch::manifest::Workspace, report: 
             run.filter_violations
         ));
     }
+    context.say("speedup: all calls / the slowest call, against upstream");
     if report.runs.iter().any(|r| r.extrapolated) {
         context.say("* extrapolated from a small upstream run (--skip-upstream)");
     }

@@ -485,6 +485,17 @@ mod tests {
     }
 
     #[test]
+    fn shipped_profiles_parse() {
+        for (name, text) in [
+            ("small", include_str!("../../sim/profiles/small.toml")),
+            ("incident", include_str!("../../sim/profiles/incident.toml")),
+        ] {
+            let profile = Profile::parse(text, Path::new(name)).unwrap();
+            assert!(profile.gpu_limit("ml-research", "a100").is_some(), "{name}");
+        }
+    }
+
+    #[test]
     fn a_bad_profile_names_its_problem() {
         let text = DEFAULT_PROFILE.replace(
             "flavor = \"g1.a100x2\"\nmin_count",

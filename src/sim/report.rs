@@ -61,10 +61,13 @@ pub struct Run {
     /// `seconds` extrapolated from a smaller upstream run (`--skip-upstream`).
     pub extrapolated: bool,
     pub speedup_vs_upstream: Option<f64>,
+    /// Upstream's slowest call over this run's: the call that times out.
+    pub slowest_call_speedup: Option<f64>,
     pub requested: u64,
     pub scheduled: u64,
     /// Instances whose host and alternates equal upstream's, of those both
-    /// scheduled; none when upstream did not run at full size.
+    /// scheduled in requests of the same size (a request the quota cut down
+    /// is not compared); none when upstream did not run at full size.
     pub identical_to_upstream: Option<u64>,
     pub compared_to_upstream: Option<u64>,
     /// A call took longer than rpc_response_timeout.
@@ -117,11 +120,13 @@ impl Report {
         let base = runs
             .iter()
             .find(|r| r.variant == "upstream")
-            .map(|r| r.seconds);
+            .map(|r| (r.seconds, r.slowest_call_seconds));
         for run in &mut runs {
-            run.speedup_vs_upstream = base
-                .filter(|_| run.variant != "upstream" && run.seconds > 0.0)
-                .map(|b| b / run.seconds);
+            if let Some((total, slowest)) = base.filter(|_| run.variant != "upstream") {
+                run.speedup_vs_upstream = (run.seconds > 0.0).then(|| total / run.seconds);
+                run.slowest_call_speedup =
+                    (run.slowest_call_seconds > 0.0).then(|| slowest / run.slowest_call_seconds);
+            }
         }
         Report {
             profile: name.to_string(),
@@ -160,7 +165,12 @@ fn build_run(profile: &Profile, measured: Measured, upstream: Option<&[Call]>) -
         (Some(base), None) if run.variant != "upstream" => {
             let mut identical = 0;
             let mut compared = 0;
+            // Only the same request can be placed the same: a request the
+            // patched quota cut down (max_count lowered) is not compared.
             for (a, b) in base.iter().zip(&run.calls) {
+                if a.allowed != b.allowed {
+                    continue;
+                }
                 for (x, y) in a.hosts.iter().zip(&b.hosts) {
                     compared += 1;
                     identical += u64::from(x == y);
@@ -178,6 +188,7 @@ fn build_run(profile: &Profile, measured: Measured, upstream: Option<&[Call]>) -
         slowest_call_seconds: slowest,
         extrapolated: sample_of.is_some(),
         speedup_vs_upstream: None,
+        slowest_call_speedup: None,
         requested: match &sample_of {
             Some(full) => full.iter().sum(),
             None => run.calls.iter().map(|c| c.max_count).sum(),
@@ -578,4 +589,108 @@ pub fn render_html(report: &Report) -> String {
     env.get_template("sim.html")
         .and_then(|t| t.render(minijinja::value::Serde(&model)))
         .expect("the embedded template renders the report model")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(project: &str, flavor: &str, hosts: &[&str], quota_error: Option<&str>) -> Call {
+        Call {
+            request: 0,
+            project: project.into(),
+            flavor: flavor.into(),
+            min_count: 1,
+            max_count: hosts.len().max(1) as u64,
+            allowed: hosts.len() as u64,
+            quota_error: quota_error.map(str::to_string),
+            scheduled: hosts.len() as u64,
+            seconds: Some(0.5),
+            error: None,
+            hosts: hosts.iter().map(|h| vec![h.to_string()]).collect(),
+        }
+    }
+
+    fn measured(variant: &str, calls: Vec<Call>, held: u64) -> Measured {
+        Measured {
+            run: HarnessRun {
+                variant: variant.into(),
+                nova_module_path: format!("/x/{variant}/nova"),
+                has_pci_quota: variant != "upstream",
+                filter_calls: 1,
+                weigher_calls: 1,
+                filter_violations: 0,
+                calls,
+                held: [(
+                    "ml-research".to_string(),
+                    [("a100".to_string(), held)].into(),
+                )]
+                .into(),
+            },
+            sample_of: None,
+        }
+    }
+
+    #[test]
+    fn compares_placements_and_counts_quota() {
+        let profile = Profile::default_profile();
+        let upstream = measured(
+            "upstream",
+            vec![call("ml-research", "g1.a100x2", &["h1", "h2"], None)],
+            18,
+        );
+        let cache = measured(
+            "weigher-cache",
+            vec![call("ml-research", "g1.a100x2", &["h1", "h3"], None)],
+            8,
+        );
+        let refused = measured(
+            "weigh-first",
+            vec![call(
+                "ml-research",
+                "g1.a100x2",
+                &[],
+                Some("Quota exceeded"),
+            )],
+            2,
+        );
+        let report = Report::new(&profile, "t", vec![upstream, cache, refused]);
+        let [up, cache, first] = &report.runs[..] else {
+            panic!("three runs")
+        };
+        assert_eq!(up.identical_to_upstream, None);
+        assert_eq!(
+            (cache.identical_to_upstream, cache.compared_to_upstream),
+            (Some(1), Some(2))
+        );
+        // A request the quota cut down is not compared.
+        assert_eq!(first.compared_to_upstream, Some(0));
+        assert_eq!(up.gpu[0].over_allocation, 10);
+        assert_eq!(cache.gpu[0].over_allocation, 0);
+        assert_eq!(
+            (
+                first.gpu[0].requests_accepted,
+                first.gpu[0].requests_refused
+            ),
+            (0, 1)
+        );
+        assert_eq!(cache.speedup_vs_upstream, Some(1.0));
+    }
+
+    #[test]
+    fn html_escapes_every_string() {
+        let profile = Profile::default_profile();
+        let hostile = "<img src=x onerror=alert(1)>";
+        let mut run = measured(
+            "upstream",
+            vec![call(hostile, "g1.a100x2", &["h1"], Some(hostile))],
+            2,
+        );
+        run.run.nova_module_path = hostile.into();
+        let report = Report::new(&profile, hostile, vec![run]);
+        let html = render_html(&report);
+        assert!(!html.contains("<img"), "{html}");
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert_eq!(html.matches("<svg").count(), 2);
+    }
 }
