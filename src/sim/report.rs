@@ -189,10 +189,8 @@ fn build_run(profile: &Profile, measured: Measured, upstream: Option<&[Call]>) -
         extrapolated: sample_of.is_some(),
         speedup_vs_upstream: None,
         slowest_call_speedup: None,
-        requested: match &sample_of {
-            Some(full) => full.iter().sum(),
-            None => run.calls.iter().map(|c| c.max_count).sum(),
-        },
+        // As run: an extrapolated run reports the sample's instances.
+        requested: run.calls.iter().map(|c| c.max_count).sum(),
         scheduled: run.calls.iter().map(|c| c.scheduled).sum(),
         identical_to_upstream: identical,
         compared_to_upstream: compared,
