@@ -16,6 +16,7 @@ pub mod queue;
 pub mod repo;
 pub mod review;
 pub mod scaffold;
+pub mod sim;
 pub mod upstream;
 
 pub use error::{Error, Result};

@@ -11,6 +11,7 @@ mod init;
 mod list;
 mod rebase;
 mod review;
+mod sim;
 mod status;
 mod test;
 
@@ -52,6 +53,7 @@ enum Command {
     CherryPick(cherry_pick::Args),
     List(list::Args),
     Rebase(rebase::Args),
+    Sim(sim::Args),
     Status(status::Args),
     Test(test::Args),
     Review(review::Args),
@@ -167,6 +169,7 @@ pub fn main() -> ExitCode {
         Command::Man(_) => completions::man(),
         Command::List(args) => list::run(&context, args),
         Command::Rebase(args) => rebase::run(&context, args),
+        Command::Sim(args) => sim::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Test(args) => test::run(&context, args),
         Command::Review(args) => review::run(&context, args),

@@ -587,6 +587,49 @@ impl Git {
         Ok(self.commit_info(commit)?.tree)
     }
 
+    /// Write the files of `tree` into `dir`, a plain directory without git
+    /// data (`sim` imports the pinned upstream release from it). Links are
+    /// written as links, executables keep their mode, submodules are skipped.
+    pub fn write_tree_to(&self, tree: Oid, dir: &Path) -> Result<usize> {
+        use std::os::unix::fs::PermissionsExt;
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Io { path, source }
+        };
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .git(|| format!("reading tree {tree}"))?;
+        let mut files = Vec::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
+            if entry.kind() == Some(git2::ObjectType::Blob) {
+                if let Some(name) = entry.name() {
+                    files.push((format!("{root}{name}"), entry.id(), entry.filemode() as u32));
+                }
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .git(|| "walking tree".into())?;
+        for (path, id, mode) in &files {
+            let target = dir.join(path);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+            let bytes = self.read_blob(*id)?;
+            if *mode == MODE_LINK {
+                let link = String::from_utf8_lossy(&bytes).into_owned();
+                std::os::unix::fs::symlink(link, &target).map_err(io(&target))?;
+                continue;
+            }
+            std::fs::write(&target, &bytes).map_err(io(&target))?;
+            if *mode == MODE_EXEC {
+                std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755))
+                    .map_err(io(&target))?;
+            }
+        }
+        Ok(files.len())
+    }
+
     /// Commits reachable from `from` but not from `hide`, newest first.
     pub fn commits_between(&self, hide: Oid, from: Oid) -> Result<Vec<CommitInfo>> {
         let mut walk = self.repo.revwalk().git(|| "walking history".into())?;

@@ -1,0 +1,202 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use verda_patch::sim::profile::{DEFAULT_PROFILE, Profile};
+use verda_patch::sim::report::{Report, render_html};
+use verda_patch::sim::{SimOptions, prepare, simulate};
+use verda_patch::{Error, Result, fsutil};
+
+use super::{Context, print_json};
+
+/// Run the bundled scheduler and quota patches against a simulated fleet:
+/// real nova code, upstream vs patched.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  verda-patch sim                                  the default profile (seconds with a warm venv)\n  verda-patch sim --hosts 2000 --instances 650     the field incident: upstream past the RPC timeout\n  verda-patch sim --hosts 10000 --instances 5000 --skip-upstream\n  verda-patch sim --scale 250,500,1000,2000 --report sim.html\n\nVariants: upstream (the pinned release), weigher-cache ([filter_scheduler] weigher_cache),\nweigh-first ([filter_scheduler] scheduling_strategy = weigh-first), both on custom-source."
+)]
+pub struct Args {
+    /// The project (default: the only one).
+    project: Option<String>,
+    /// A fleet profile (TOML; see sim/profiles/). Default: the embedded one.
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
+    /// Hypervisors (overrides the profile).
+    #[arg(long)]
+    hosts: Option<usize>,
+    /// Instances per burst request (overrides the profile).
+    #[arg(long)]
+    instances: Option<usize>,
+    /// Seed of the fleet (overrides the profile).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Also run these host counts for the scaling curve, e.g. 250,500,1000.
+    #[arg(long, value_delimiter = ',', value_name = "HOSTS,…")]
+    scale: Vec<usize>,
+    /// Do not run upstream at full size: extrapolate its time from a small
+    /// run (labelled; placements are then not compared).
+    #[arg(long)]
+    skip_upstream: bool,
+    /// Write the HTML report (with charts) to FILE.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
+    let ws = context.workspace()?;
+    let project = context.project(&ws, args.project)?;
+    let (mut profile, name) = match &args.profile {
+        Some(path) => {
+            let text = String::from_utf8_lossy(&fsutil::read(path)?).into_owned();
+            (Profile::parse(&text, path)?, path.display().to_string())
+        }
+        None => (
+            Profile::parse(DEFAULT_PROFILE, std::path::Path::new("default"))?,
+            "default".to_string(),
+        ),
+    };
+    if let Some(hosts) = args.hosts {
+        profile.hosts = hosts;
+    }
+    if let Some(instances) = args.instances {
+        profile.instances = instances;
+    }
+    if let Some(seed) = args.seed {
+        profile.seed = seed;
+    }
+    if profile.hosts == 0 || profile.instances == 0 || args.scale.contains(&0) {
+        return Err(Error::Usage(
+            "hosts and instances must be at least 1".into(),
+        ));
+    }
+    let progress = context.progress();
+    let setup = prepare(&ws, &project, progress.as_ref())?;
+    let options = SimOptions {
+        skip_upstream: args.skip_upstream,
+        scale: args.scale,
+    };
+    if !args.json {
+        context.say(format!(
+            "{project} sim: {} hosts, bursts of {} instances, profile {name} (seed {})",
+            profile.hosts, profile.instances, profile.seed
+        ));
+    }
+    let report = simulate(&setup, &profile, &name, &options, progress.as_ref())?;
+    if let Some(path) = &args.report {
+        fsutil::write_atomic(path, render_html(&report).as_bytes())?;
+    }
+    if args.json {
+        print_json(&report);
+    } else {
+        print_text(context, &ws, &report);
+        if let Some(path) = &args.report {
+            context.say(format!("report: {}", path.display()));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_text(context: &Context, ws: &verda_patch::manifest::Workspace, report: &Report) {
+    context.say(format!(
+        "{:<14} {:>9} {:>9} {:>9} {:>11} {:>11} {:>9} {:>12} {:>13} {:>10}",
+        "variant",
+        "seconds",
+        "slowest",
+        "speedup",
+        "scheduled",
+        "identical",
+        "timed out",
+        "filter calls",
+        "weigher calls",
+        "violations"
+    ));
+    for run in &report.runs {
+        context.say(format!(
+            "{:<14} {:>9} {:>9.3} {:>9} {:>11} {:>11} {:>9} {:>12} {:>13} {:>10}",
+            run.variant,
+            format!(
+                "{:.3}{}",
+                run.seconds,
+                if run.extrapolated { "*" } else { "" }
+            ),
+            run.slowest_call_seconds,
+            match (run.speedup_vs_upstream, run.slowest_call_speedup) {
+                (Some(all), Some(slowest)) => format!("{all:.0}x/{slowest:.0}x"),
+                _ => "-".into(),
+            },
+            format!("{}/{}", run.scheduled, run.requested),
+            match (run.identical_to_upstream, run.compared_to_upstream) {
+                (Some(same), Some(all)) => format!("{same}/{all}"),
+                _ => "-".into(),
+            },
+            if run.timed_out { "YES" } else { "no" },
+            run.filter_calls,
+            run.weigher_calls,
+            run.filter_violations
+        ));
+    }
+    context.say("speedup: all calls / the slowest call, against upstream");
+    if report.runs.iter().any(|r| r.extrapolated) {
+        context.say("* extrapolated from a small upstream run (--skip-upstream)");
+    }
+    context.say(format!(
+        "timeouts: rpc_response_timeout {} s, long_rpc_timeout {} s",
+        report.rpc_response_timeout, report.long_rpc_timeout
+    ));
+    let gpu: Vec<_> = report
+        .runs
+        .iter()
+        .flat_map(|r| r.gpu.iter().map(move |g| (r, g)))
+        .collect();
+    if !gpu.is_empty() {
+        context.say("GPU quota:");
+        for (run, g) in gpu {
+            context.say(format!(
+                "  {:<14} {} {}: {} held{}, {} request(s) accepted, {} refused{}",
+                run.variant,
+                g.project,
+                g.alias,
+                g.held,
+                g.limit.map(|l| format!(" of {l}")).unwrap_or_default(),
+                g.requests_accepted,
+                g.requests_refused,
+                if g.over_allocation > 0 {
+                    format!(", OVER QUOTA by {}", g.over_allocation)
+                } else {
+                    String::new()
+                }
+            ));
+        }
+    }
+    if !report.scale.is_empty() {
+        context.say("scale (seconds):");
+        let mut hosts: Vec<usize> = report.scale.iter().map(|p| p.hosts).collect();
+        hosts.dedup();
+        for h in hosts {
+            let row: Vec<String> = report
+                .scale
+                .iter()
+                .filter(|p| p.hosts == h)
+                .map(|p| {
+                    format!(
+                        "{} {:.3}{}",
+                        p.variant,
+                        p.seconds,
+                        if p.extrapolated { "*" } else { "" }
+                    )
+                })
+                .collect();
+            context.say(format!("  {h:>6} hosts: {}", row.join(", ")));
+        }
+    }
+    context.say("nova imported from:");
+    for run in &report.runs {
+        context.say(format!(
+            "  {:<14} {}",
+            run.variant,
+            ws.rel(std::path::Path::new(&run.nova_module_path))
+        ));
+    }
+}
