@@ -13,15 +13,10 @@ fn release(fx: &Fixture, tag: &str, message: &str, change: impl FnOnce(&std::pat
     git(&fx.upstream(), &["tag", tag]);
 }
 
-fn series(fx: &Fixture) -> String {
-    std::fs::read_to_string(fx.patches().join("series")).unwrap()
-}
-
-#[test]
-fn a_change_id_merged_upstream_in_another_form_is_dropped_where_git_rebase_stops() {
-    let fx = fixture();
+/// Release 2.0 carries the bugfix's Change-Id, with other content.
+fn upstream_merges_the_bugfix_differently(fx: &Fixture) {
     release(
-        &fx,
+        fx,
         "2.0",
         "Fix host ordering differently\n\nChange-Id: I2222222222222222222222222222222222222222",
         |up| {
@@ -32,6 +27,16 @@ fn a_change_id_merged_upstream_in_another_form_is_dropped_where_git_rebase_stops
             )
         },
     );
+}
+
+fn series(fx: &Fixture) -> String {
+    std::fs::read_to_string(fx.patches().join("series")).unwrap()
+}
+
+#[test]
+fn a_change_id_merged_upstream_in_another_form_is_dropped_where_git_rebase_stops() {
+    let fx = fixture();
+    upstream_merges_the_bugfix_differently(&fx);
     // Plain git rebase of the same commits stops on this one.
     let work = fx.root().join("work");
     git(&work, &["fetch", "-q", "origin", "--tags"]);
@@ -353,18 +358,7 @@ fn a_rebase_killed_anywhere_is_explained_by_status_and_undone_by_abort() {
 #[test]
 fn keep_overrides_an_upstream_rule() {
     let fx = fixture();
-    release(
-        &fx,
-        "2.0",
-        "Fix host ordering differently\n\nChange-Id: I2222222222222222222222222222222222222222",
-        |up| {
-            edit(
-                &up.join("app/scheduler.py"),
-                "scheduler line 20\n",
-                "scheduler line 20 (fixed upstream)\n",
-            )
-        },
-    );
+    upstream_merges_the_bugfix_differently(&fx);
     let (_, dropped, _) = fx.run(&["rebase", "--to", "2.0", "--dry-run"]);
     assert!(
         dropped.contains("upstream merged its Change-Id"),
