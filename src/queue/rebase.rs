@@ -529,7 +529,7 @@ pub(crate) fn backup_patch_repo(ws: &Workspace, project: &str, backup: &Path) ->
         &backup.join("verda-patch.toml"),
         &fsutil::read(&ws.manifest_path())?,
     )?;
-    copy_tree(&ws.patches_dir(project), &backup.join("patches"))?;
+    copy_tree(&ws.patches_dir(project), &backup.join("patches"), false)?;
     fsutil::write_atomic(&backup.join(".complete"), b"")
 }
 
@@ -547,10 +547,14 @@ pub(crate) fn restore_patch_repo(ws: &Workspace, project: &str, backup: &Path) -
     if patches.exists() {
         std::fs::remove_dir_all(&patches).at(&patches)?;
     }
-    copy_tree(&backup.join("patches"), &patches)
+    copy_tree(&backup.join("patches"), &patches, true)
 }
 
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+/// Copy a directory tree. `durable` writes each file atomically with an
+/// fsync (restoring the user's files); the backup copies without, since a
+/// process that dies mid-copy never wrote the synced `.complete` marker, and
+/// an abort trusts only a marked backup (one fsync instead of one a file).
+fn copy_tree(from: &Path, to: &Path, durable: bool) -> Result<()> {
     std::fs::create_dir_all(to).at(to)?;
     let Ok(entries) = std::fs::read_dir(from) else {
         return Ok(());
@@ -559,9 +563,11 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         let entry = entry.at(from)?;
         let target = to.join(entry.file_name());
         if entry.file_type().at(&entry.path())?.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else {
+            copy_tree(&entry.path(), &target, durable)?;
+        } else if durable {
             fsutil::write_atomic(&target, &fsutil::read(&entry.path())?)?;
+        } else {
+            std::fs::copy(entry.path(), &target).at(&target)?;
         }
     }
     Ok(())
