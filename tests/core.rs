@@ -249,17 +249,7 @@ fn check_passes_and_writes_nothing() {
 fn a_patch_that_no_longer_applies_is_named_with_its_hunk() {
     let fx = fixture();
     // Upstream moves on; pin the queue to a release where line 20 changed.
-    edit(
-        &fx.upstream().join("app/scheduler.py"),
-        "scheduler line 20\n",
-        "scheduler line twenty\n",
-    );
-    git(&fx.upstream(), &["commit", "-q", "-am", "Rename line 20"]);
-    git(&fx.upstream(), &["tag", "2.0"]);
-    write(
-        &fx.repo().join("verda-patch.toml"),
-        "[projects.demo]\ngit = \"../upstream\"\npin = \"2.0\"\n",
-    );
+    fx.pin_release_that_breaks_the_bugfix();
 
     let (code, _, stderr) = fx.run(&["apply"]);
     assert_eq!(code, 1);

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{edit, fixture, git, write};
+use common::{fixture, git, write};
 
 fn both(out: &(i32, String, String)) -> String {
     format!(
@@ -31,16 +31,6 @@ fn refusals_and_failures() {
     insta::assert_snapshot!("no-category", both(&fx.run(&["export"])));
 
     let fx = fixture();
-    edit(
-        &fx.upstream().join("app/scheduler.py"),
-        "scheduler line 20\n",
-        "scheduler line twenty\n",
-    );
-    git(&fx.upstream(), &["commit", "-q", "-am", "Rename line 20"]);
-    git(&fx.upstream(), &["tag", "2.0"]);
-    write(
-        &fx.repo().join("verda-patch.toml"),
-        "[projects.demo]\ngit = \"../upstream\"\npin = \"2.0\"\n",
-    );
+    fx.pin_release_that_breaks_the_bugfix();
     insta::assert_snapshot!("does-not-apply", both(&fx.run(&["apply"])));
 }

@@ -100,6 +100,22 @@ impl Fixture {
         )
     }
 
+    /// Upstream release 2.0 rewrites the line the bugfix patch changes, and
+    /// the manifest pins it: the bugfix no longer applies.
+    pub fn pin_release_that_breaks_the_bugfix(&self) {
+        edit(
+            &self.upstream().join("app/scheduler.py"),
+            "scheduler line 20\n",
+            "scheduler line twenty\n",
+        );
+        git(&self.upstream(), &["commit", "-q", "-am", "Rename line 20"]);
+        git(&self.upstream(), &["tag", "2.0"]);
+        write(
+            &self.repo().join("verda-patch.toml"),
+            "[projects.demo]\ngit = \"../upstream\"\npin = \"2.0\"\n",
+        );
+    }
+
     /// Make the patch repo a git repository, so `git status` can judge
     /// whether an operation left it as it was.
     pub fn commit_patch_repo(&self) {
