@@ -30,6 +30,11 @@ pub fn crash_point(name: &str) {
     }
 }
 
+/// Lower-case hex of `bytes` (digests as names and keys).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Serialise an object id as its hex string.
 pub fn serde_oid<S: serde::Serializer>(
     id: &git2::Oid,

@@ -75,12 +75,7 @@ pub fn venv(
         hasher.update(file.as_bytes());
         hasher.update(fsutil::read(&tree.join(file))?);
     }
-    let key: String = hasher
-        .finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let key: String = crate::hex(&hasher.finalize()[..8]);
     let dir = ws.cache_dir().join("venv").join(format!("{project}-{key}"));
     if dir.join("bin/python").exists() {
         return Ok(Venv { dir });

@@ -97,11 +97,7 @@ impl ApplyCache {
         hasher.update(patch.path.as_bytes());
         hasher.update([0]);
         hasher.update(&patch.bytes);
-        hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::hex(&hasher.finalize())
     }
 }
 

@@ -121,12 +121,7 @@ impl Queue {
             hasher.update([0]);
             hasher.update(&patch.bytes);
         }
-        hasher
-            .finalize()
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::hex(&hasher.finalize()[..16])
     }
 }
 

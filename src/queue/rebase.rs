@@ -124,12 +124,7 @@ fn resolution_file(ws: &Workspace, project: &str, conflict: &Conflict) -> PathBu
         hasher.update(part.map(String::as_str).unwrap_or("-").as_bytes());
         hasher.update([0]);
     }
-    let key: String = hasher
-        .finalize()
-        .iter()
-        .take(20)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let key: String = crate::hex(&hasher.finalize()[..20]);
     ws.patches_dir(project).join(".resolutions").join(key)
 }
 

@@ -353,7 +353,7 @@ pub fn patch_id(diff: &[u8]) -> Option<String> {
             carry = sum >> 8;
         }
     }
-    Some(total.iter().map(|b| format!("{b:02x}")).collect())
+    Some(crate::hex(&total))
 }
 
 /// The paths a diff changes (old and new, sorted, once each), as

@@ -25,7 +25,7 @@ pub fn mirror_dir(ws: &Workspace, source: &Source) -> PathBuf {
     match source {
         Source::Git { url } => {
             let digest = Sha256::digest(url.as_bytes());
-            let tag: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+            let tag = crate::hex(&digest[..6]);
             let name: String = url
                 .trim_end_matches('/')
                 .trim_end_matches(".git")

@@ -143,10 +143,7 @@ fn join_url(base: &str, url: &str) -> String {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex(&Sha256::digest(bytes))
 }
 
 /// The sdist's bytes, from the cache or downloaded into it; always verified.
