@@ -21,8 +21,13 @@ pub struct Call {
     pub allowed: u64,
     pub quota_error: Option<String>,
     pub scheduled: u64,
-    /// Wall time of select_destinations; none when the quota refused.
+    /// Wall time of select_destinations, less the harness's own checks
+    /// during the call (`harness_seconds`); none when the quota refused.
     pub seconds: Option<f64>,
+    /// The harness's own work during the call (re-checking every chosen
+    /// host against the filters, progress), taken out of `seconds`.
+    #[serde(default)]
+    pub harness_seconds: f64,
     /// NoValidHost and the like.
     pub error: Option<String>,
     /// Per instance: the chosen host, then the alternates.
@@ -395,10 +400,17 @@ fn time_chart(report: &Report) -> TimeChart {
     let mut hosts: Vec<usize> = points.iter().map(|p| p.hosts).collect();
     hosts.sort_unstable();
     hosts.dedup();
+    // Host counts on a true logarithmic axis: the usual doublings
+    // (250, 500, 1000, …) come out evenly spaced, anything else where it is.
+    let (first, last) = (
+        hosts.first().copied().unwrap_or(1).max(1) as f64,
+        hosts.last().copied().unwrap_or(1).max(1) as f64,
+    );
     let x_of = |h: usize| -> f64 {
-        match hosts.iter().position(|x| *x == h) {
-            Some(i) if hosts.len() > 1 => LEFT + PLOT_W * i as f64 / (hosts.len() - 1) as f64,
-            _ => LEFT + PLOT_W / 2.0,
+        if last > first {
+            LEFT + PLOT_W * ((h.max(1) as f64).ln() - first.ln()) / (last.ln() - first.ln())
+        } else {
+            LEFT + PLOT_W / 2.0
         }
     };
     // Log scale over whole decades covering the points and the RPC timeout.
@@ -481,7 +493,10 @@ fn time_chart(report: &Report) -> TimeChart {
             .collect(),
         y_ticks,
         timeouts,
-        x_label: format!("hypervisors ({} instances per burst)", report.instances),
+        x_label: format!(
+            "hypervisors, log scale ({} instances per burst)",
+            report.instances
+        ),
     }
 }
 
@@ -604,6 +619,7 @@ mod tests {
             quota_error: quota_error.map(str::to_string),
             scheduled: hosts.len() as u64,
             seconds: Some(0.5),
+            harness_seconds: 0.0,
             error: None,
             hosts: hosts.iter().map(|h| vec![h.to_string()]).collect(),
         }
