@@ -7,6 +7,10 @@ use std::path::Path;
 
 use crate::error::{Error, IoContext, Result};
 
+/// Name prefix of the temp files of [`write_atomic`]: one that outlives its
+/// write was left by a killed process and may be removed.
+pub const TEMP_PREFIX: &str = ".verda-tmp-";
+
 /// Write `bytes` to `path` atomically, creating parent directories.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
@@ -15,7 +19,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).at(dir)?;
     let mut tmp = tempfile::Builder::new()
-        .prefix(".verda-tmp-")
+        .prefix(TEMP_PREFIX)
         .tempfile_in(dir)
         .at(dir)?;
     tmp.write_all(bytes).at(path)?;

@@ -23,10 +23,22 @@ pub use error::{Error, Result};
 
 /// Crash here, like `kill -9`, when `VERDA_PATCH_CRASH_AT` names this point:
 /// lets the crash-safety tests stop a command at exact places between its
-/// writes. No effect otherwise.
+/// writes. `NAME:N` crashes at the N-th time the point is reached (a point
+/// inside a loop: after the N-th file). No effect otherwise.
 pub fn crash_point(name: &str) {
-    if std::env::var_os("VERDA_PATCH_CRASH_AT").is_some_and(|at| at == name) {
-        std::process::abort();
+    static AT: std::sync::OnceLock<Option<(String, usize)>> = std::sync::OnceLock::new();
+    static HITS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let at = AT.get_or_init(|| {
+        let value = std::env::var("VERDA_PATCH_CRASH_AT").ok()?;
+        let counted = value
+            .rsplit_once(':')
+            .and_then(|(point, n)| Some((point.to_string(), n.parse().ok()?)));
+        Some(counted.unwrap_or((value, 1)))
+    });
+    if let Some((point, nth)) = at {
+        if point == name && HITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == *nth {
+            std::process::abort();
+        }
     }
 }
 

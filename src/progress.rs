@@ -1,5 +1,6 @@
 //! Progress reporting from the library. The library never prints; the CLI
-//! plugs in progress bars (only on a terminal), tests plug in nothing.
+//! plugs in progress bars (only on a terminal) or, with `--verbose`, a log
+//! of every step with timings; tests plug in nothing.
 
 pub trait Progress {
     /// A new phase of work; `total` when the amount is known.
@@ -8,6 +9,9 @@ pub trait Progress {
     fn set(&self, position: u64);
     /// The phase ended.
     fn end(&self);
+    /// One step done, in words (`feature/0001-x.patch: applied exactly`,
+    /// `ref refs/verda/applied -> 1a2b3c4d`): what `--verbose` shows.
+    fn note(&self, _text: &str) {}
 }
 
 /// Progress that goes nowhere.

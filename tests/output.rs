@@ -34,3 +34,25 @@ fn refusals_and_failures() {
     fx.pin_release_that_breaks_the_bugfix();
     insta::assert_snapshot!("does-not-apply", both(&fx.run(&["apply"])));
 }
+
+#[test]
+fn an_interrupted_apply_and_export() {
+    let fx = fixture();
+    fx.crash(&["apply"], "worktree-file-written:2");
+    insta::with_settings!({filters => vec![(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]")]}, {
+        insta::assert_snapshot!("apply-interrupted", both(&fx.run(&["status"])));
+        insta::assert_snapshot!("apply-interrupted-refused", both(&fx.run(&["apply"])));
+    });
+    fx.verda(&["apply", "--force"]).assert().success();
+    write(&fx.custom().join("app/new.py"), "NEW = 1\n");
+    git(&fx.custom(), &["add", "-A"]);
+    git(&fx.custom(), &["commit", "-q", "-m", "Add a module"]);
+    fx.crash(
+        &["export", "--category", "feature"],
+        "export-series-written",
+    );
+    insta::with_settings!({filters => vec![(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]")]}, {
+        insta::assert_snapshot!("export-interrupted", both(&fx.run(&["status"])));
+    });
+    insta::assert_snapshot!("export-finished", both(&fx.run(&["export"])));
+}

@@ -82,6 +82,12 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                     String::new()
                 },
             ));
+            if report.finished_interrupted {
+                context.say(format!(
+                    "  finished the apply of {} that had been interrupted",
+                    report.project
+                ));
+            }
             for backup in &report.backups {
                 context.say(format!("  previous state kept as {backup}"));
             }

@@ -32,6 +32,7 @@ fn parse_category(s: &str) -> std::result::Result<Category, String> {
 pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
     let ws = context.workspace()?;
     let _lock = verda_patch::lock::Lock::acquire(&ws, "export")?;
+    let progress = context.progress();
     let mut reports = Vec::new();
     for project in ws.select(&args.projects)? {
         let report = export(
@@ -42,9 +43,15 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                 check: args.check,
                 skip_uncommitted: false,
             },
+            progress.as_ref(),
         )?;
         if !args.json {
             let verb = if args.check { "would be " } else { "" };
+            if report.finished_interrupted {
+                context.say(format!(
+                    "  finished the export of {project} that had been interrupted"
+                ));
+            }
             for path in &report.added {
                 context.say(format!("  added    {path}"));
             }

@@ -91,6 +91,14 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                     println!("  stopped on {patch}: conflict in {}", files.join(", "));
                 }
             }
+            if let Some(i) = &s.interrupted {
+                println!(
+                    "  {} interrupted: started {}, did not finish; {}",
+                    i.operation.as_str(),
+                    i.started,
+                    i.what
+                );
+            }
             if let Some(advice) = &s.advice {
                 println!("  next: {advice}");
             }

@@ -4,16 +4,19 @@
 //! It never loses work: a dirty tree or commits that were never exported
 //! make it refuse (unless forced), and the previous head (and, when forced
 //! over a dirty tree, a snapshot of that tree) is kept under
-//! `refs/verda/backup/`.
+//! `refs/verda/backup/`. Killed at any point, it leaves its marker (see
+//! `marker`): objects, work tree, index and refs are each written
+//! atomically, in that order, and `apply --force` finishes the job.
 
 use serde::Serialize;
 
 use super::build::{self, ApplyCache, Built};
+use super::marker::{self, InProgress, Operation};
 use super::{AppliedState, Queue};
 use crate::error::{Error, Result};
 use crate::manifest::Workspace;
 use crate::progress::Progress;
-use crate::repo::{Git, Oid, short};
+use crate::repo::{Git, Oid, WorkState, short};
 use crate::upstream::Upstream;
 
 pub const BRANCH: &str = "patch-queue";
@@ -40,6 +43,8 @@ pub struct ApplyReport {
     pub files_written: usize,
     pub backups: Vec<String>,
     pub up_to_date: bool,
+    /// It finished an apply that had been interrupted.
+    pub finished_interrupted: bool,
 }
 
 /// Open custom-source of `project` if it exists and is ours; refuse to go
@@ -101,55 +106,50 @@ pub fn apply(
     progress: &dyn Progress,
 ) -> Result<ApplyReport> {
     refuse_during_rebase(ws, project)?;
+    let interrupted = marker::check(ws, project, Operation::Apply, options.force)?;
+    if let Some(old) = &interrupted {
+        progress.note(&format!("finishing the apply started {}", old.started));
+    }
     let spec = ws.project(project)?;
     let queue = Queue::load(ws, project)?;
     let upstream = Upstream::open(ws, project)?;
     let pin_commit = upstream.resolve(ws, &spec.pin, progress)?;
+    progress.note(&format!("pin {} is commit {}", spec.pin, short(pin_commit)));
     let rel = ws.rel(&ws.custom_source(project));
 
     let existing = open_custom_source(ws, project)?;
     let created = existing.is_none();
+    let (old_head, state) = match &existing {
+        Some(git) => (git.head_commit(), git.work_state()?),
+        None => (None, WorkState::default()),
+    };
+    if let Some(git) = existing.as_ref().filter(|_| !options.force) {
+        refuse_to_overwrite(git, &state, &rel, project)?;
+    }
+
+    // From here on an interruption leaves the marker behind for `status`.
+    InProgress::new(Operation::Apply, project).save(ws)?;
+    crate::crash_point("apply-started");
+    // Until something visible is written, a failure undoes the start.
+    let undo = |e: Error| -> Result<ApplyReport> {
+        if created {
+            // Nothing of the user's is in a work tree made a moment ago.
+            let _ = std::fs::remove_dir_all(ws.custom_source(project));
+        }
+        InProgress::clear(ws, project)?;
+        Err(e)
+    };
     let git = match existing {
         Some(git) => git,
-        None => Git::init_worktree(
+        None => match Git::init_worktree(
             &ws.custom_source(project),
             project,
             &upstream.mirror.objects_dir(),
-        )?,
+        ) {
+            Ok(git) => git,
+            Err(e) => return undo(e),
+        },
     };
-    let old_head = git.head_commit();
-    let state = git.work_state()?;
-    let unexported = unexported_commits(&git)?;
-    if !options.force {
-        if !state.dirty.is_empty() {
-            return Err(Error::Refused(format!(
-                "{rel} has uncommitted changes in {} ({}); commit them and run `verda-patch export {project}`, \
-                 or rerun with --force (the tree is saved under {BACKUP_PREFIX}…)",
-                plural(state.dirty.len(), "file"),
-                preview(&state.dirty)
-            )));
-        }
-        if !unexported.is_empty() {
-            let subjects: Vec<String> = unexported
-                .iter()
-                .map(|id| {
-                    let subject = git
-                        .commit_info(*id)
-                        .map(|c| c.message.lines().next().unwrap_or("").to_string())
-                        .unwrap_or_default();
-                    format!("{} {subject}", short(*id))
-                })
-                .collect();
-            return Err(Error::Refused(format!(
-                "{rel} has {} that {} never exported ({}); run `verda-patch export {project}` first, \
-                 or `verda-patch apply --force {project}` to set {} aside under {BACKUP_PREFIX}…",
-                plural(unexported.len(), "commit"),
-                if unexported.len() == 1 { "was" } else { "were" },
-                preview(&subjects),
-                if unexported.len() == 1 { "it" } else { "them" },
-            )));
-        }
-    }
 
     let cache_path = git.path().join("verda").join("apply-cache");
     let mut cache = ApplyCache::load(&cache_path);
@@ -164,14 +164,11 @@ pub fn apply(
     }) {
         Ok(built) => built,
         Err(e) => {
-            if created {
-                // Nothing of the user's is in a work tree made a moment ago.
-                drop(git);
-                let _ = std::fs::remove_dir_all(ws.custom_source(project));
-            }
-            return Err(e);
+            drop(git);
+            return undo(e);
         }
     };
+    crate::crash_point("apply-objects-written");
     cache.save(&cache_path)?;
     let head = built.last().map(|b| b.commit).unwrap_or(pin_commit);
 
@@ -185,7 +182,7 @@ pub fn apply(
             }
         }
         if !clashes.is_empty() {
-            return Err(Error::Refused(format!(
+            return undo(Error::Refused(format!(
                 "untracked {} in {rel} would be overwritten by the queue ({}); move {} away or rerun with --force",
                 if clashes.len() == 1 { "file" } else { "files" },
                 preview(&clashes),
@@ -194,6 +191,11 @@ pub fn apply(
         }
     }
 
+    let move_ref = |name: &str, id: Oid, log: &str| -> Result<()> {
+        git.set_ref(name, id, log)?;
+        progress.note(&format!("ref {name} -> {}", short(id)));
+        Ok(())
+    };
     let mut backups = Vec::new();
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S").to_string();
     let dirty = !state.dirty.is_empty() || (options.force && !state.untracked.is_empty());
@@ -201,19 +203,22 @@ pub fn apply(
         let snapshot =
             git.snapshot_worktree("verda-patch: work tree set aside by `apply --force`")?;
         let name = format!("{BACKUP_PREFIX}{stamp}-worktree-{}", short(snapshot));
-        git.set_ref(&name, snapshot, "verda-patch: backup before apply --force")?;
+        move_ref(&name, snapshot, "verda-patch: backup before apply --force")?;
         backups.push(name);
     }
     if let Some(old) = old_head.filter(|old| *old != head) {
         let name = format!("{BACKUP_PREFIX}{stamp}-{}", short(old));
-        git.set_ref(&name, old, "verda-patch: backup before apply")?;
+        move_ref(&name, old, "verda-patch: backup before apply")?;
         backups.push(name);
     }
+    crate::crash_point("apply-backup-refs");
 
     let up_to_date =
         old_head == Some(head) && !dirty && git.head_branch().as_deref() == Some(BRANCH);
     let mut files_written = 0;
-    if !up_to_date {
+    if up_to_date {
+        progress.note(&format!("{rel} is already at {}", short(head)));
+    } else {
         let old_tree = match old_head {
             Some(old) => Some(git.commit_info(old)?.tree),
             None => None,
@@ -224,14 +229,17 @@ pub fn apply(
         }
         files_written = git.checkout(old_tree, new_tree, &also, progress)?;
     }
-    git.set_ref(PIN_REF, pin_commit, "verda-patch: pin")?;
-    git.set_ref(
+    move_ref(PIN_REF, pin_commit, "verda-patch: pin")?;
+    move_ref(
         &format!("refs/heads/{UPSTREAM_BRANCH}"),
         pin_commit,
         "verda-patch: pin",
     )?;
+    crate::crash_point("apply-pin-moved");
     git.set_branch_head(BRANCH, head, "verda-patch: apply")?;
-    git.set_ref(APPLIED_REF, head, "verda-patch: apply")?;
+    progress.note(&format!("HEAD -> refs/heads/{BRANCH} -> {}", short(head)));
+    crate::crash_point("apply-head-moved");
+    move_ref(APPLIED_REF, head, "verda-patch: apply")?;
     AppliedState {
         pin: spec.pin.clone(),
         pin_commit: pin_commit.to_string(),
@@ -239,6 +247,8 @@ pub fn apply(
         fingerprint: queue.fingerprint(),
     }
     .save(ws, project)?;
+    crate::crash_point("apply-state-saved");
+    InProgress::clear(ws, project)?;
 
     Ok(ApplyReport {
         project: project.to_string(),
@@ -250,7 +260,43 @@ pub fn apply(
         files_written,
         backups,
         up_to_date,
+        finished_interrupted: interrupted.is_some(),
     })
+}
+
+/// Without `--force`, apply does not go over uncommitted changes or commits
+/// that were never exported.
+fn refuse_to_overwrite(git: &Git, state: &WorkState, rel: &str, project: &str) -> Result<()> {
+    if !state.dirty.is_empty() {
+        return Err(Error::Refused(format!(
+            "{rel} has uncommitted changes in {} ({}); commit them and run `verda-patch export {project}`, \
+             or rerun with --force (the tree is saved under {BACKUP_PREFIX}…)",
+            plural(state.dirty.len(), "file"),
+            preview(&state.dirty)
+        )));
+    }
+    let unexported = unexported_commits(git)?;
+    if unexported.is_empty() {
+        return Ok(());
+    }
+    let subjects: Vec<String> = unexported
+        .iter()
+        .map(|id| {
+            let subject = git
+                .commit_info(*id)
+                .map(|c| c.message.lines().next().unwrap_or("").to_string())
+                .unwrap_or_default();
+            format!("{} {subject}", short(*id))
+        })
+        .collect();
+    Err(Error::Refused(format!(
+        "{rel} has {} that {} never exported ({}); run `verda-patch export {project}` first, \
+         or `verda-patch apply --force {project}` to set {} aside under {BACKUP_PREFIX}…",
+        plural(unexported.len(), "commit"),
+        if unexported.len() == 1 { "was" } else { "were" },
+        preview(&subjects),
+        if unexported.len() == 1 { "it" } else { "them" },
+    )))
 }
 
 pub fn plural(n: usize, word: &str) -> String {

@@ -38,6 +38,26 @@ pub enum How {
     Cached,
 }
 
+impl How {
+    /// In words, for `--verbose`.
+    pub fn describe(&self) -> String {
+        match self {
+            How::Clean => "applied exactly".into(),
+            How::Offset { hunks } => {
+                let moves: Vec<String> = hunks
+                    .iter()
+                    .map(|h| format!("{} hunk #{} at offset {:+}", h.file, h.hunk, h.offset))
+                    .collect();
+                format!("applied at an offset ({})", moves.join(", "))
+            }
+            How::ThreeWay { files } => {
+                format!("applied with a 3-way merge ({})", files.join(", "))
+            }
+            How::Cached => "cache hit (same parent, same patch bytes)".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HunkMove {
     pub file: String,
@@ -151,6 +171,12 @@ pub fn build(
                 (commit, how)
             }
         };
+        progress.note(&format!(
+            "{}: {} -> {}",
+            patch.path,
+            how.describe(),
+            crate::repo::short(commit)
+        ));
         built.push(Built {
             path: patch.path.clone(),
             commit,

@@ -2,20 +2,25 @@
 //! its file through the `Verda-Patch:` trailer; a commit without one is a new
 //! patch whose category comes from `--category` or a `Verda-Category:`
 //! trailer. Files are written in the normalised form, atomically, and only
-//! when their bytes change; `series` follows the commit order.
+//! when their bytes change; `series` follows the commit order. Killed at
+//! any point, it leaves its marker (see `marker`) with the files it removes,
+//! and running it again finishes the job.
 
 use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
 
 use serde::Serialize;
 
 use super::apply::{APPLIED_REF, BACKUP_PREFIX, BRANCH, PIN_REF, open_custom_source};
 use super::build::{CATEGORY_TRAILER, PATCH_TRAILER};
+use super::marker::{self, InProgress, Operation};
 use super::series::{Category, Entry, Series, category_of};
 use super::{AppliedState, Queue};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::manifest::Workspace;
 use crate::patch::{self, Patch, PatchDate, Person};
+use crate::progress::Progress;
 use crate::repo::{CommitInfo, Git, Oid, short};
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -44,6 +49,8 @@ pub struct ExportReport {
     pub series_changed: bool,
     /// Uncommitted changes in custom-source that were not exported.
     pub uncommitted: Vec<String>,
+    /// It finished an export that had been interrupted.
+    pub finished_interrupted: bool,
 }
 
 impl ExportReport {
@@ -64,9 +71,14 @@ struct Planned {
     new: bool,
 }
 
-pub fn export(ws: &Workspace, project: &str, options: ExportOptions) -> Result<ExportReport> {
+pub fn export(
+    ws: &Workspace,
+    project: &str,
+    options: ExportOptions,
+    progress: &dyn Progress,
+) -> Result<ExportReport> {
     super::apply::refuse_during_rebase(ws, project)?;
-    export_queue(ws, project, options)
+    export_queue(ws, project, options, progress)
 }
 
 /// `export` without the in-progress-rebase guard: the rebase itself ends
@@ -75,7 +87,16 @@ pub(crate) fn export_queue(
     ws: &Workspace,
     project: &str,
     options: ExportOptions,
+    progress: &dyn Progress,
 ) -> Result<ExportReport> {
+    let interrupted = marker::check(ws, project, Operation::Export, false)?;
+    if let Some(old) = &interrupted {
+        progress.note(&format!("finishing the export started {}", old.started));
+    }
+    // Finishing an interrupted export repeats the category it was given.
+    let default_category = options
+        .category
+        .or(interrupted.as_ref().and_then(|m| m.category));
     let git = open_custom_source(ws, project)?.ok_or_else(|| {
         Error::Usage(format!(
             "{} does not exist; run `verda-patch apply {project}` first",
@@ -99,6 +120,10 @@ pub(crate) fn export_queue(
         )));
     }
     let commits = git.linear_commits(pin, head)?;
+    let claimed: BTreeSet<String> = commits
+        .iter()
+        .filter_map(|c| patch::trailer(&c.message, PATCH_TRAILER))
+        .collect();
     let queue = Queue::load(ws, project)?;
     let dir = ws.patches_dir(project);
     let old_paths: BTreeSet<String> = queue.series.paths().map(str::to_string).collect();
@@ -115,6 +140,7 @@ pub(crate) fn export_queue(
         } else {
             git.work_state()?.dirty
         },
+        finished_interrupted: interrupted.is_some(),
         ..ExportReport::default()
     };
 
@@ -180,7 +206,7 @@ pub(crate) fn export_queue(
                 )));
             }
             None => {
-                let category = category.or(options.category).ok_or_else(|| {
+                let category = category.or(default_category).ok_or_else(|| {
                     Error::Usage(format!(
                         "commit {} `{}` is new and has no category; rerun with `--category feature|bugfix|upstreamable` \
                          or add a `{CATEGORY_TRAILER}:` trailer to it",
@@ -189,8 +215,8 @@ pub(crate) fn export_queue(
                     ))
                 })?;
                 let bytes = patch.to_bytes();
-                let path = reuse_unlisted(ws, project, category, &bytes, &old_paths)
-                    .unwrap_or_else(|| {
+                let path =
+                    reuse_unclaimed(ws, project, category, &bytes, &claimed).unwrap_or_else(|| {
                         let path =
                             format!("{category}/{next_number:04}-{}.patch", slug(&patch.subject));
                         next_number += 1;
@@ -234,11 +260,11 @@ pub(crate) fn export_queue(
             .get(plan.path.as_str())
             .copied()
             .unwrap_or(&plan.path);
-        let above = queue
-            .series
-            .entries
+        // A moved patch that an interrupted export already listed under
+        // its new path keeps that entry's comments.
+        let above = [origin, plan.path.as_str()]
             .iter()
-            .find(|e| e.path == origin)
+            .find_map(|path| queue.series.entries.iter().find(|e| e.path == *path))
             .map(|e| e.above.clone())
             .unwrap_or_default();
         let above = if header.is_empty() {
@@ -253,13 +279,32 @@ pub(crate) fn export_queue(
     }
     let kept: BTreeSet<&str> = planned
         .iter()
-        .map(|p| moved_from.get(p.path.as_str()).copied().unwrap_or(&p.path))
+        .flat_map(|p| {
+            [
+                Some(p.path.as_str()),
+                moved_from.get(p.path.as_str()).copied(),
+            ]
+        })
+        .flatten()
         .collect();
     report.removed = old_paths
         .iter()
         .filter(|p| !kept.contains(p.as_str()))
         .cloned()
         .collect();
+    // Files an interrupted run meant to remove and that nothing names now.
+    let planned_paths: BTreeSet<&str> = planned.iter().map(|p| p.path.as_str()).collect();
+    if let Some(old) = &interrupted {
+        for path in &old.remove {
+            let leftover = !planned_paths.contains(path.as_str())
+                && !report.removed.contains(path)
+                && !report.moved.iter().any(|(from, _)| from == path)
+                && dir.join(path).exists();
+            if leftover {
+                report.removed.push(path.clone());
+            }
+        }
+    }
     let series_text = series.render();
     report.series_changed = series_text != queue.series.render();
 
@@ -280,24 +325,58 @@ pub(crate) fn export_queue(
         return Ok(report);
     }
 
-    // Patch files first, then the series, then removals: an interrupted
-    // export is finished by running it again.
-    for plan in &planned {
-        fsutil::write_if_changed(&dir.join(&plan.path), &plan.bytes)?;
+    let removals: Vec<String> = report
+        .removed
+        .iter()
+        .cloned()
+        .chain(report.moved.iter().map(|(from, _)| from.clone()))
+        .collect();
+    let rewrites = planned.iter().any(|p| {
+        patch::trailer(&p.commit.message, PATCH_TRAILER).as_deref() != Some(p.path.as_str())
+    });
+    if report.changed() || rewrites {
+        InProgress {
+            category: default_category,
+            remove: removals.clone(),
+            ..InProgress::new(Operation::Export, project)
+        }
+        .save(ws)?;
+        crate::crash_point("export-started");
     }
+    remove_temp_files(&dir);
+
+    // Patch files first, then the series, then removals, then the commits'
+    // trailers and refs: killed anywhere, the marker stays and running
+    // export again finishes the job.
+    for plan in &planned {
+        let written = fsutil::write_if_changed(&dir.join(&plan.path), &plan.bytes)?;
+        progress.note(&format!(
+            "{}: {}",
+            plan.path,
+            if written { "written" } else { "unchanged" }
+        ));
+        if written {
+            crate::crash_point("export-patch-written");
+        }
+    }
+    crate::crash_point("export-patches-written");
     if report.series_changed || !ws.series_path(project).exists() {
         fsutil::write_atomic(&ws.series_path(project), series_text.as_bytes())?;
+        progress.note("series: written");
+        crate::crash_point("export-series-written");
     }
-    let moved_away = report.moved.iter().map(|(from, _)| from.clone());
-    for path in report.removed.iter().cloned().chain(moved_away) {
-        let file = dir.join(&path);
+    for path in &removals {
+        let file = dir.join(path);
         if file.exists() {
             std::fs::remove_file(&file).map_err(|source| Error::Io { path: file, source })?;
+            progress.note(&format!("{path}: removed"));
+            crate::crash_point("export-file-removed");
         }
     }
 
-    let head = record_paths(&git, &planned, head)?;
+    let head = record_paths(&git, &planned, head, progress)?;
     git.set_ref(APPLIED_REF, head, "verda-patch: export")?;
+    progress.note(&format!("ref {APPLIED_REF} -> {}", short(head)));
     let queue = Queue::load(ws, project)?;
     AppliedState {
         pin: ws.project(project)?.pin.clone(),
@@ -306,13 +385,36 @@ pub(crate) fn export_queue(
         fingerprint: queue.fingerprint(),
     }
     .save(ws, project)?;
+    crate::crash_point("export-state-saved");
+    InProgress::clear(ws, project)?;
     Ok(report)
+}
+
+/// Remove the temp files of atomic writes that a killed process left in
+/// the project's patch directories (the lock says no writer is running).
+fn remove_temp_files(dir: &Path) {
+    let dirs = std::iter::once(dir.to_path_buf())
+        .chain(Category::ALL.iter().map(|c| dir.join(c.as_str())));
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(fsutil::TEMP_PREFIX)
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 /// Give every exported commit its `Verda-Patch:` trailer (new commits and
 /// moved ones), rewriting the branch from the first that changes. The trees
 /// stay the same, so the work tree and index need no update.
-fn record_paths(git: &Git, planned: &[Planned], head: Oid) -> Result<Oid> {
+fn record_paths(git: &Git, planned: &[Planned], head: Oid, progress: &dyn Progress) -> Result<Oid> {
     let Some(first) = planned.iter().position(|p| {
         patch::trailer(&p.commit.message, PATCH_TRAILER).as_deref() != Some(p.path.as_str())
     }) else {
@@ -337,7 +439,11 @@ fn record_paths(git: &Git, planned: &[Planned], head: Oid) -> Result<Oid> {
         head,
         "verda-patch: backup before export rewrote trailers",
     )?;
+    progress.note(&format!("ref {backup} -> {}", short(head)));
+    crate::crash_point("export-backup-ref");
     git.set_branch_head(BRANCH, parent, "verda-patch: export recorded patch paths")?;
+    progress.note(&format!("HEAD -> refs/heads/{BRANCH} -> {}", short(parent)));
+    crate::crash_point("export-head-moved");
     Ok(parent)
 }
 
@@ -365,19 +471,29 @@ fn highest_number(ws: &Workspace, project: &str, queue: &Queue) -> u32 {
         .unwrap_or(0)
 }
 
-/// An unlisted file with exactly these bytes (left by an interrupted
-/// export) is reused instead of writing a duplicate under a new number.
-fn reuse_unlisted(
+/// A patch file with exactly these bytes that no commit claims through its
+/// `Verda-Patch:` trailer is this new commit's: an interrupted export wrote
+/// it (and maybe listed it in the series) but did not get to record the
+/// trailer. Reusing it keeps its number instead of writing a duplicate.
+fn reuse_unclaimed(
     ws: &Workspace,
     project: &str,
     category: Category,
     bytes: &[u8],
-    listed: &BTreeSet<String>,
+    claimed: &BTreeSet<String>,
 ) -> Option<String> {
     let dir = ws.patches_dir(project).join(category.as_str());
-    std::fs::read_dir(dir).ok()?.flatten().find_map(|entry| {
-        let path = format!("{category}/{}", entry.file_name().to_string_lossy());
-        (!listed.contains(&path) && std::fs::read(entry.path()).ok()? == bytes).then_some(path)
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".patch") && !name.starts_with('.'))
+        .collect();
+    names.sort();
+    names.into_iter().find_map(|name| {
+        let path = format!("{category}/{name}");
+        let file = ws.patches_dir(project).join(&path);
+        (!claimed.contains(&path) && std::fs::read(file).ok()? == bytes).then_some(path)
     })
 }
 

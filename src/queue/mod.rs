@@ -7,6 +7,7 @@ pub mod check;
 pub mod export;
 pub mod files;
 pub mod lint;
+pub mod marker;
 pub mod pick;
 pub mod rebase;
 pub mod series;

@@ -218,6 +218,7 @@ fn record(
             check: false,
             skip_uncommitted: false,
         },
+        &crate::progress::Silent,
     )?;
     picked.patch = exported.added.first().cloned();
     Ok(picked)
@@ -295,6 +296,8 @@ pub fn abort(ws: &Workspace, project: &str) -> Result<()> {
         move_worktree(&git, head)?;
         git.set_ref(APPLIED_REF, head, "verda-patch: cherry-pick --abort")?;
     }
+    // An export the pick was doing when it was killed is undone too.
+    super::marker::InProgress::clear(ws, project)?;
     std::fs::remove_dir_all(&dir).at(&dir)?;
     Ok(())
 }

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use super::apply::{APPLIED_REF, BRANCH, PIN_REF, UPSTREAM_BRANCH, open_custom_source};
 use super::build::{self, How, identity};
 use super::export::{ExportOptions, export_queue};
+use super::marker::InProgress;
 use super::upstreamed::{Rule, UpstreamIndex};
 use super::{LoadedPatch, Queue, apply};
 use crate::error::{Error, IoContext, Result};
@@ -237,7 +238,7 @@ fn run(
             let files: Vec<String> = state.conflict.iter().map(|c| c.path.clone()).collect();
             Ok(report(state, Some((path, files)), false, None))
         }
-        None => finish(ws, git, state),
+        None => finish(ws, git, state, progress),
     }
 }
 
@@ -345,7 +346,7 @@ fn replay(
 }
 
 /// All patches replayed: move custom-source, the pin and the patch files.
-fn finish(ws: &Workspace, git: &Git, state: &mut State) -> Result<Report> {
+fn finish(ws: &Workspace, git: &Git, state: &mut State, progress: &dyn Progress) -> Result<Report> {
     let head = oid(&state.base)?;
     let new_pin = oid(&state.new_pin)?;
     git.cleanup_state()?;
@@ -369,6 +370,7 @@ fn finish(ws: &Workspace, git: &Git, state: &mut State) -> Result<Report> {
             skip_uncommitted: true,
             ..ExportOptions::default()
         },
+        progress,
     )?;
     let file = ws.state_dir().join("reports").join(format!(
         "rebase-{}-{}-to-{}.json",
@@ -502,6 +504,8 @@ pub fn abort(ws: &Workspace, project: &str) -> Result<()> {
             git.set_ref(PIN_REF, oid(&state.old_pin)?, "verda-patch: rebase --abort")?;
         }
     }
+    // An export the rebase was finishing when it was killed is undone too.
+    InProgress::clear(ws, project)?;
     let dir = state_dir(ws, project);
     std::fs::remove_dir_all(&dir).at(&dir)?;
     Ok(())

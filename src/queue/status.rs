@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::apply::{APPLIED_REF, BRANCH, PIN_REF, open_custom_source, unexported_commits};
+use super::marker::{InProgress, Operation};
 use super::series::Category;
 use super::{AppliedState, Queue};
 use crate::error::Result;
@@ -95,8 +96,22 @@ pub struct ProjectStatus {
     pub custom_source: SourceState,
     /// A rebase in progress (or interrupted): where it is.
     pub rebase: Option<RebaseProgress>,
+    /// An apply or export that was killed (or failed) half-way, outside a
+    /// rebase (which finishes or undoes its own).
+    pub interrupted: Option<Interrupted>,
     /// What to run next, if anything.
     pub advice: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Interrupted {
+    pub operation: Operation,
+    /// When it started (UTC).
+    pub started: String,
+    /// What may be half-done.
+    pub what: String,
+    /// The command that finishes it.
+    pub recover: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -188,6 +203,17 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
         done: state.results.len(),
         total: state.queue.len(),
     });
+    // A rebase covers an export it was finishing (`--continue`, `--abort`).
+    let marker = match rebase {
+        Some(_) => None,
+        None => InProgress::load(ws, project)?,
+    };
+    let interrupted = marker.as_ref().map(|m| Interrupted {
+        operation: m.operation,
+        started: m.started.clone(),
+        what: m.what(ws),
+        recover: m.recover_command(),
+    });
     let advice = match &rebase {
         Some(r) if r.stopped_on.is_some() => Some(format!(
             "resolve the conflict in custom-source/{project} and `git add`, then `verda-patch rebase --continue {project}` (or --skip / --abort)"
@@ -196,7 +222,10 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
             "a rebase to {} was interrupted; `verda-patch rebase --continue {project}` finishes it, `--abort` undoes it",
             rebase.as_ref().map(|r| r.to.as_str()).unwrap_or("")
         )),
-        None => advice,
+        None => match &marker {
+            Some(m) => Some(m.advice()),
+            None => advice,
+        },
     };
     Ok(ProjectStatus {
         project: project.to_string(),
@@ -207,6 +236,7 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
         by_category,
         custom_source,
         rebase,
+        interrupted,
         advice,
     })
 }

@@ -29,9 +29,20 @@ pub struct WorkState {
 }
 
 impl Git {
-    /// Create `custom-source/<p>` borrowing objects from `objects`.
+    /// Create `custom-source/<p>` borrowing objects from `objects`. It is
+    /// made beside its place and renamed there when complete, so a killed
+    /// run leaves either nothing or a repository marked as ours.
     pub fn init_worktree(path: &Path, project: &str, objects: &Path) -> Result<Git> {
-        let repo = git2::Repository::init(path).git(|| format!("creating {}", path.display()))?;
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let parent = path.parent().unwrap_or(Path::new("."));
+        let staging = parent.join(format!(".{name}.verda-init"));
+        if staging.exists() {
+            // Left by a creation that was killed half-way.
+            fs::remove_dir_all(&staging).at(&staging)?;
+        }
+        fs::create_dir_all(parent).at(parent)?;
+        let repo =
+            git2::Repository::init(&staging).git(|| format!("creating {}", path.display()))?;
         let alternates = repo.path().join("objects/info/alternates");
         fs::create_dir_all(repo.path().join("objects/info")).at(&alternates)?;
         fs::write(&alternates, format!("{}\n", objects.display())).at(&alternates)?;
@@ -39,7 +50,10 @@ impl Git {
         config
             .set_str(MANAGED_KEY, project)
             .git(|| "writing config".into())?;
-        // Reopen so the object database sees the alternates.
+        drop(config);
+        drop(repo);
+        fs::rename(&staging, path).at(path)?;
+        // Open at its place, so the object database sees the alternates.
         Git::open(path)
     }
 
@@ -194,6 +208,7 @@ impl Git {
                 }
             }
         }
+        crate::crash_point("worktree-files-removed");
         // Directories first, once each, then the files on a few threads:
         // creating files is latency-bound, so overlapping them pays even on
         // two cores.
@@ -229,6 +244,7 @@ impl Git {
                             let object = odb.read(*id).git(|| format!("reading {path}"))?;
                             let target = workdir.join(path);
                             write_file(&target, object.data(), *mode)?;
+                            crate::crash_point("worktree-file-written");
                             let meta = fs::symlink_metadata(&target).at(&target)?;
                             entries.push(index_entry(path, *id, *mode, &meta));
                             done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -255,8 +271,15 @@ impl Git {
                 )
             })?;
         }
+        crate::crash_point("worktree-files-written");
         index.write().git(|| "writing index".into())?;
+        crate::crash_point("worktree-index-written");
         progress.end();
+        progress.note(&format!(
+            "{} files written, {} removed, index written",
+            entries.len(),
+            paths.len() - entries.len()
+        ));
         Ok(paths.len())
     }
 }

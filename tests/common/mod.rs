@@ -100,6 +100,25 @@ impl Fixture {
         )
     }
 
+    /// Run `args` killed (like `kill -9`) at crash point `point`
+    /// (`VERDA_PATCH_CRASH_AT`); insist that it got there.
+    pub fn crash(&self, args: &[&str], point: &str) {
+        use std::os::unix::process::ExitStatusExt;
+        let output = self
+            .verda(args)
+            .env("VERDA_PATCH_CRASH_AT", point)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.signal(),
+            Some(libc::SIGABRT),
+            "{point}: `verda-patch {}` did not reach the crash point: {}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     /// Upstream release 2.0 rewrites the line the bugfix patch changes, and
     /// the manifest pins it: the bugfix no longer applies.
     pub fn pin_release_that_breaks_the_bugfix(&self) {

@@ -1,0 +1,424 @@
+//! Crash safety: `apply`, `export` and `rebase` killed (like `kill -9`) at
+//! every point between their writes. After each crash, `status` names the
+//! interrupted operation and the command that finishes it; that command
+//! ends in exactly the state an uninterrupted run reaches (patch files byte
+//! for byte, custom-source's commits, refs, index and files, the state in
+//! `.verda/`), no half-written or temp file is ever visible, and no commit
+//! of the user's is lost.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Fixture, edit, fixture, git, write};
+
+/// Where the recovered and the uninterrupted runs must agree.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    patch_files: Vec<(String, String)>,
+    head: String,
+    branch: String,
+    /// Every ref but the backups (named by time) as "name id".
+    refs: String,
+    index: String,
+    status: String,
+    applied_state: String,
+    /// Markers, locks and temp files: none after a finished run.
+    leftovers: Vec<String>,
+}
+
+fn outcome(fx: &Fixture) -> Outcome {
+    let custom = fx.custom();
+    let refs = git(
+        &custom,
+        &["for-each-ref", "--format=%(refname) %(objectname)"],
+    )
+    .lines()
+    .filter(|l| !l.starts_with("refs/verda/backup/"))
+    .collect::<Vec<_>>()
+    .join("\n");
+    Outcome {
+        patch_files: fx.patch_files(),
+        head: git(&custom, &["rev-parse", "HEAD"]),
+        branch: git(&custom, &["symbolic-ref", "HEAD"]),
+        refs,
+        index: git(&custom, &["ls-files", "-s"]),
+        status: git(&custom, &["status", "--porcelain", "--untracked-files=all"]),
+        applied_state: std::fs::read_to_string(fx.repo().join(".verda/applied/demo.json"))
+            .unwrap_or_default(),
+        leftovers: leftovers(fx),
+    }
+}
+
+/// What a killed process may leave and a finished one must not.
+fn leftovers(fx: &Fixture) -> Vec<String> {
+    let mut found = Vec::new();
+    for file in [".verda/in-progress/demo.json", ".verda/lock"] {
+        if fx.repo().join(file).exists() {
+            found.push(file.to_string());
+        }
+    }
+    found.extend(temp_files(&fx.repo().join("patches")));
+    found.extend(temp_files(&fx.repo().join("custom-source")));
+    found
+}
+
+/// Temp files of atomic writes and half-made directories under `dir`.
+fn temp_files(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".verda-tmp-") || name.ends_with(".verda-init") {
+            found.push(entry.path().display().to_string());
+        } else if entry.path().is_dir() && name != ".git" {
+            found.extend(temp_files(&entry.path()));
+        }
+    }
+    found
+}
+
+/// `status` after the crash: it must name the operation and the command
+/// that finishes it.
+fn status_names(fx: &Fixture, point: &str, operation: &str, recover: &str) {
+    let (code, stdout, stderr) = fx.run(&["status"]);
+    assert_eq!(code, 0, "{point}: {stderr}");
+    assert!(
+        stdout.contains(&format!("{operation} interrupted")) && stdout.contains(recover),
+        "{point}: status does not say how to recover with `{recover}`:\n{stdout}"
+    );
+    let (_, json, _) = fx.run(&["status", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json[0]["interrupted"]["operation"], operation, "{point}");
+    assert_eq!(json[0]["interrupted"]["recover"], recover, "{point}");
+}
+
+/// Whether some ref of custom-source still reaches `commit`.
+fn reachable(fx: &Fixture, commit: &str) -> bool {
+    !git(
+        &fx.custom(),
+        &["for-each-ref", "--contains", commit, "--format=%(refname)"],
+    )
+    .is_empty()
+}
+
+const APPLY_POINTS: [&str; 11] = [
+    "apply-started",
+    "apply-objects-written",
+    "apply-backup-refs",
+    "worktree-files-removed",
+    "worktree-file-written:1",
+    "worktree-file-written:2",
+    "worktree-files-written",
+    "worktree-index-written",
+    "apply-pin-moved",
+    "apply-head-moved",
+    "apply-state-saved",
+];
+
+#[test]
+fn a_first_apply_killed_anywhere_is_finished_by_apply_force() {
+    let expected = {
+        let fx = fixture();
+        fx.verda(&["apply"]).assert().success();
+        outcome(&fx)
+    };
+    for point in APPLY_POINTS {
+        let fx = fixture();
+        let queue = fx.patch_files();
+        fx.crash(&["apply"], point);
+        assert_eq!(fx.patch_files(), queue, "{point}: apply wrote to patches/");
+        status_names(&fx, point, "apply", "verda-patch apply --force demo");
+
+        // A plain apply does not go over the half-written tree.
+        let (code, _, stderr) = fx.run(&["apply"]);
+        assert_eq!(code, 1, "{point}: {stderr}");
+        assert!(
+            stderr.contains("interrupted") && stderr.contains("verda-patch apply --force demo"),
+            "{point}: {stderr}"
+        );
+        let (code, stdout, stderr) = fx.run(&["apply", "--force"]);
+        assert_eq!(code, 0, "{point}: {stdout}{stderr}");
+        assert!(stdout.contains("interrupted"), "{point}: {stdout}");
+        assert_eq!(outcome(&fx), expected, "{point}");
+        let (_, status, _) = fx.run(&["status"]);
+        assert!(status.contains("(in sync)"), "{point}: {status}");
+        assert!(!status.contains("interrupted"), "{point}: {status}");
+    }
+}
+
+/// custom-source with a commit that was never exported (it edits a file and
+/// adds one) and an uncommitted edit; returns the commit.
+fn unexported_work(fx: &Fixture) -> String {
+    let custom = fx.custom();
+    edit(
+        &custom.join("app/quota.py"),
+        "quota line 3\n",
+        "quota line 3 (mine)\n",
+    );
+    write(&custom.join("app/notes.py"), "NOTES = 'mine'\n");
+    git(&custom, &["add", "-A"]);
+    git(&custom, &["commit", "-q", "-m", "My unexported work"]);
+    edit(
+        &custom.join("app/scheduler.py"),
+        "scheduler line 5\n",
+        "scheduler line 5 (uncommitted)\n",
+    );
+    git(&custom, &["rev-parse", "HEAD"])
+}
+
+/// Whether a backup ref keeps the uncommitted edit of [`unexported_work`].
+fn uncommitted_edit_kept(fx: &Fixture) -> bool {
+    let backups = git(
+        &fx.custom(),
+        &["for-each-ref", "--format=%(refname)", "refs/verda/backup/"],
+    );
+    backups.lines().any(|name| {
+        git(&fx.custom(), &["show", &format!("{name}:app/scheduler.py")])
+            .contains("scheduler line 5 (uncommitted)")
+    })
+}
+
+#[test]
+fn apply_force_killed_anywhere_loses_no_commit_and_is_finished_by_apply_force() {
+    let expected = {
+        let fx = fixture();
+        fx.verda(&["apply"]).assert().success();
+        unexported_work(&fx);
+        fx.verda(&["apply", "--force"]).assert().success();
+        outcome(&fx)
+    };
+    for point in APPLY_POINTS {
+        let fx = fixture();
+        fx.verda(&["apply"]).assert().success();
+        let mine = unexported_work(&fx);
+        fx.crash(&["apply", "--force"], point);
+        assert!(reachable(&fx, &mine), "{point}: the user's commit is lost");
+        status_names(&fx, point, "apply", "verda-patch apply --force demo");
+
+        let (code, stdout, stderr) = fx.run(&["apply", "--force"]);
+        assert_eq!(code, 0, "{point}: {stdout}{stderr}");
+        assert_eq!(outcome(&fx), expected, "{point}");
+        assert!(
+            !git(
+                &fx.custom(),
+                &["for-each-ref", "--contains", &mine, "refs/verda/backup/"]
+            )
+            .is_empty(),
+            "{point}: the user's commit is not kept under refs/verda/backup/"
+        );
+        assert!(
+            uncommitted_edit_kept(&fx),
+            "{point}: the uncommitted edit is lost"
+        );
+    }
+}
+
+/// In custom-source: the feature edited, the bugfix dropped, the
+/// upstreamable patch moved to feature/ (`Verda-Category:`), and a new
+/// commit for `--category bugfix`. Returns the head before the export.
+fn rework_the_queue(fx: &Fixture) -> String {
+    let custom = fx.custom();
+    let upstreamable = git(&custom, &["rev-parse", "HEAD"]);
+    git(&custom, &["reset", "-q", "--hard", "HEAD~2"]);
+    edit(
+        &custom.join("app/quota.py"),
+        "PCI_DEVICES = 'a100'\n",
+        "PCI_DEVICES = ('a100', 't4')\n",
+    );
+    git(&custom, &["commit", "-q", "-a", "--amend", "--no-edit"]);
+    git(&custom, &["cherry-pick", &upstreamable]);
+    let message = git(&custom, &["log", "-1", "--format=%B"]);
+    git(
+        &custom,
+        &[
+            "commit",
+            "-q",
+            "--amend",
+            "-m",
+            &format!("{message}\nVerda-Category: feature"),
+        ],
+    );
+    write(&custom.join("app/placement.py"), "HINTS = []\n");
+    git(&custom, &["add", "-A"]);
+    git(
+        &custom,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            "Add placement hints\n\nChange-Id: I4444444444444444444444444444444444444444",
+        ],
+    );
+    git(&custom, &["rev-parse", "HEAD"])
+}
+
+const EXPORT: [&str; 3] = ["export", "--category", "bugfix"];
+
+#[test]
+fn an_export_killed_anywhere_is_finished_by_running_it_again() {
+    let (expected, written) = {
+        let fx = fixture();
+        fx.verda(&["apply"]).assert().success();
+        rework_the_queue(&fx);
+        let (code, stdout, stderr) = fx.run(&EXPORT);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        assert!(
+            stdout.contains("1 added, 1 updated, 1 moved, 1 removed"),
+            "{stdout}"
+        );
+        (outcome(&fx), fx.patch_files())
+    };
+    assert!(
+        written
+            .iter()
+            .any(|(path, _)| path == "patches/demo/bugfix/0004-add-placement-hints.patch"),
+        "{written:?}"
+    );
+    for point in [
+        "export-started",
+        "export-patch-written:1",
+        "export-patch-written:2",
+        "export-patch-written:3",
+        "export-patches-written",
+        "export-series-written",
+        "export-file-removed:1",
+        "export-file-removed:2",
+        "export-backup-ref",
+        "export-head-moved",
+        "export-state-saved",
+    ] {
+        let fx = fixture();
+        fx.verda(&["apply"]).assert().success();
+        let original = fx.patch_files();
+        let head = rework_the_queue(&fx);
+        fx.crash(&EXPORT, point);
+
+        // Every file is whole: its bytes from before or from after.
+        for (path, bytes) in fx.patch_files() {
+            let old = original.iter().any(|f| *f == (path.clone(), bytes.clone()));
+            let new = written.iter().any(|f| *f == (path.clone(), bytes.clone()));
+            assert!(
+                old || new,
+                "{point}: {path} is neither old nor new:\n{bytes}"
+            );
+        }
+        assert!(
+            reachable(&fx, &head),
+            "{point}: the user's commits are lost"
+        );
+        status_names(
+            &fx,
+            point,
+            "export",
+            "verda-patch export --category bugfix demo",
+        );
+        // apply would build a queue that is half old, half new.
+        let (code, _, stderr) = fx.run(&["apply", "--force"]);
+        assert_eq!(code, 1, "{point}: {stderr}");
+        assert!(
+            stderr.contains("export of `demo`")
+                && stderr.contains("verda-patch export --category bugfix demo"),
+            "{point}: {stderr}"
+        );
+
+        let (code, stdout, stderr) = fx.run(&["export", "--category", "bugfix", "demo"]);
+        assert_eq!(code, 0, "{point}: {stdout}{stderr}");
+        assert_eq!(outcome(&fx), expected, "{point}");
+        assert!(
+            reachable(&fx, &head),
+            "{point}: the user's commits are lost"
+        );
+        let (code, stdout, stderr) = fx.run(&["check"]);
+        assert_eq!(code, 0, "{point}: {stdout}{stderr}");
+        assert!(!stdout.contains("not listed"), "{point}: {stdout}");
+        let (_, status, _) = fx.run(&["status"]);
+        assert!(!status.contains("interrupted"), "{point}: {status}");
+    }
+}
+
+#[test]
+fn an_interrupted_export_repeats_its_category_when_run_plainly() {
+    let fx = fixture();
+    fx.verda(&["apply"]).assert().success();
+    rework_the_queue(&fx);
+    fx.crash(&EXPORT, "export-patch-written:3");
+    let (code, stdout, stderr) = fx.run(&["export"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("interrupted"), "{stdout}");
+    let series = std::fs::read_to_string(fx.patches().join("series")).unwrap();
+    assert_eq!(
+        series,
+        "# demo queue\nfeature/0001-add-pci-device-quota.patch\n\
+         feature/0003-cache-weigher-results.patch\nbugfix/0004-add-placement-hints.patch\n"
+    );
+}
+
+/// Release 2.0 moves the feature's hunk down a line and changes the
+/// README: the rebase carries the feature at an offset, rewrites two files
+/// of custom-source and exports the feature again.
+fn release_that_moves_the_feature(fx: &Fixture) {
+    let up = fx.upstream();
+    edit(
+        &up.join("app/quota.py"),
+        "quota line 1\n",
+        "# quotas\nquota line 1\n",
+    );
+    write(&up.join("README"), "demo upstream 2.0\n");
+    git(&up, &["commit", "-q", "-am", "Release 2.0"]);
+    git(&up, &["tag", "2.0"]);
+}
+
+#[test]
+fn a_rebase_killed_in_its_checkout_or_export_is_finished_by_continue_or_undone_by_abort() {
+    let expected = {
+        let fx = fixture();
+        release_that_moves_the_feature(&fx);
+        fx.verda(&["apply"]).assert().success();
+        let (code, stdout, stderr) = fx.run(&["rebase", "--to", "2.0"]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        outcome(&fx)
+    };
+    for point in [
+        "rebase-state-saved",
+        "worktree-file-written:1",
+        "worktree-index-written",
+        "rebase-worktree-moved",
+        "rebase-pin-moved",
+        "export-started",
+        "export-patch-written",
+        "export-state-saved",
+    ] {
+        for recover in ["--continue", "--abort"] {
+            let fx = fixture();
+            release_that_moves_the_feature(&fx);
+            fx.commit_patch_repo();
+            fx.verda(&["apply"]).assert().success();
+            let head = git(&fx.custom(), &["rev-parse", "HEAD"]);
+            fx.crash(&["rebase", "--to", "2.0"], point);
+
+            let (_, status, _) = fx.run(&["status"]);
+            assert!(
+                status.contains("rebase to 2.0") && status.contains("--abort"),
+                "{point}: {status}"
+            );
+            let (code, stdout, stderr) = fx.run(&["rebase", recover]);
+            assert_eq!(code, 0, "{point} {recover}: {stdout}{stderr}");
+            if recover == "--continue" {
+                assert_eq!(outcome(&fx), expected, "{point} {recover}");
+            } else {
+                assert_eq!(git(&fx.repo(), &["status", "--porcelain"]), "", "{point}");
+                assert_eq!(git(&fx.custom(), &["rev-parse", "HEAD"]), head, "{point}");
+                assert_eq!(git(&fx.custom(), &["status", "--porcelain"]), "", "{point}");
+                assert_eq!(leftovers(&fx), Vec::<String>::new(), "{point}");
+            }
+            let (_, status, _) = fx.run(&["status"]);
+            assert!(
+                !status.contains("interrupted") && !status.contains("rebase to"),
+                "{point} {recover}: {status}"
+            );
+        }
+    }
+}
