@@ -56,3 +56,31 @@ fn an_interrupted_apply_and_export() {
     });
     insta::assert_snapshot!("export-finished", both(&fx.run(&["export"])));
 }
+
+#[test]
+fn verbose_shows_each_step_with_timings() {
+    let fx = fixture();
+    let timings = vec![
+        (r"\[ *\d+\.\d{3}s\]", "[t]"),
+        (r"done in \d+\.\d ms", "done in [ms]"),
+        (r"backup/\d{8}T\d{6}-", "backup/[TIME]-"),
+    ];
+    insta::with_settings!({filters => timings}, {
+        insta::assert_snapshot!("apply-verbose", both(&fx.run(&["apply", "-v"])));
+        // Edit a patch: what is reused from the cache and what is rebuilt.
+        let file = fx.patches().join("upstreamable/0003-cache-weigher-results.patch");
+        let text = std::fs::read_to_string(&file).unwrap();
+        write(&file, &text.replace("+CACHE = {}", "+CACHE = dict()"));
+        insta::assert_snapshot!("reapply-verbose", both(&fx.run(&["apply", "--verbose"])));
+        write(&fx.custom().join("app/new.py"), "NEW = 1\n");
+        git(&fx.custom(), &["add", "-A"]);
+        git(&fx.custom(), &["commit", "-q", "-m", "Add a module"]);
+        insta::assert_snapshot!(
+            "export-verbose",
+            both(&fx.run(&["export", "-v", "--category", "feature"]))
+        );
+    });
+    let (code, _, stderr) = fx.run(&["status", "-v", "-q"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+}

@@ -18,6 +18,7 @@ mod test;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -39,6 +40,10 @@ pub struct Cli {
     /// Print only errors.
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Print each step (patches applied and how, files written, refs moved)
+    /// with timings to stderr.
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -65,6 +70,7 @@ enum Command {
 pub struct Context {
     pub dir: PathBuf,
     pub quiet: bool,
+    pub verbose: bool,
 }
 
 impl Context {
@@ -72,9 +78,12 @@ impl Context {
         Workspace::discover(&self.dir)
     }
 
-    /// Progress bars on a terminal, nothing otherwise.
+    /// With `--verbose` a log of every step; else progress bars on a
+    /// terminal, nothing otherwise.
     pub fn progress(&self) -> Box<dyn Progress> {
-        if self.quiet || !std::io::stderr().is_terminal() {
+        if self.verbose {
+            Box::new(Log::default())
+        } else if self.quiet || !std::io::stderr().is_terminal() {
             Box::new(Silent)
         } else {
             Box::new(Bars::default())
@@ -137,6 +146,51 @@ impl Progress for Bars {
     }
 }
 
+/// `--verbose`: phases and steps on stderr, each line stamped with the
+/// time since the command started; a phase's end says how long it took.
+struct Log {
+    start: Instant,
+    phase: std::cell::RefCell<Option<(String, Instant)>>,
+}
+
+impl Default for Log {
+    fn default() -> Log {
+        Log {
+            start: Instant::now(),
+            phase: Default::default(),
+        }
+    }
+}
+
+impl Log {
+    fn line(&self, text: &str) {
+        eprintln!("[{:8.3}s] {text}", self.start.elapsed().as_secs_f64());
+    }
+}
+
+impl Progress for Log {
+    fn begin(&self, label: &str, total: Option<u64>) {
+        match total {
+            Some(total) => self.line(&format!("{label} ({total})")),
+            None => self.line(label),
+        }
+        self.phase
+            .replace(Some((label.to_string(), Instant::now())));
+    }
+    fn set(&self, _: u64) {}
+    fn end(&self) {
+        if let Some((label, started)) = self.phase.take() {
+            self.line(&format!(
+                "{label}: done in {:.1} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            ));
+        }
+    }
+    fn note(&self, text: &str) {
+        self.line(&format!("  {text}"));
+    }
+}
+
 pub fn print_json(value: &impl serde::Serialize) {
     println!(
         "{}",
@@ -157,6 +211,7 @@ pub fn main() -> ExitCode {
     let context = Context {
         dir,
         quiet: cli.quiet,
+        verbose: cli.verbose,
     };
     let result = match cli.command {
         Command::Init(args) => init::run(&context, args),

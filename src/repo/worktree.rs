@@ -276,7 +276,7 @@ impl Git {
         crate::crash_point("worktree-index-written");
         progress.end();
         progress.note(&format!(
-            "{} files written, {} removed, index written",
+            "work tree: {} written, {} removed; index written",
             entries.len(),
             paths.len() - entries.len()
         ));
