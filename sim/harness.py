@@ -89,6 +89,10 @@ class Simulation(object):
             'name': alias['name'], 'vendor_id': alias['vendor_id'],
             'product_id': alias['product_id'], 'device_type': 'type-PCI',
         }) for alias in fleet['pci_aliases']], group='pci')
+        # The compute services would report every report_interval while the
+        # simulation runs; their heartbeat is taken once, when the fleet is
+        # built, so it must not age past service_down_time in a long run.
+        conf.set_override('service_down_time', 7 * 24 * 3600)
         for resource in ('instances', 'cores', 'ram'):
             conf.set_override(resource, -1, group='quota')
         self.has_pci_quota = 'pci_device_limits' in conf.quota
@@ -443,6 +447,7 @@ class Simulation(object):
     def one_request(self, number, request, scheduler, compute_utils,
                     exception, nova_context, objects):
         from nova.pci import request as pci_request
+        import oslo_messaging as messaging
 
         project_id = request['project']
         user_id = 'user-' + project_id
@@ -481,8 +486,13 @@ class Simulation(object):
             selections = scheduler.select_destinations(
                 context, spec_obj=spec, instance_uuids=instance_uuids,
                 return_objects=True, return_alternates=True)
-        except exception.NoValidHost as error:
-            call['error'] = 'NoValidHost: %s' % error
+        except messaging.ExpectedException as error:
+            # select_destinations() hands NoValidHost to the RPC layer as an
+            # expected exception.
+            cause = error.exc_info[1]
+            if not isinstance(cause, exception.NoValidHost):
+                raise
+            call['error'] = 'NoValidHost: %s' % cause
             return call
         finally:
             call['seconds'] = (time.perf_counter() - started -
