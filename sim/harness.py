@@ -64,8 +64,10 @@ class Simulation(object):
         self.weigher_calls = 0
         self.violations = []
         self.placed = 0
-        # Time spent in the harness's own checks during scheduling calls.
+        # Time (wall and CPU) spent in the harness's own checks during
+        # scheduling calls.
         self.harness_seconds = 0.0
+        self.harness_cpu_seconds = 0.0
         # The fake cell database: instances per project, as
         # (user_id, flavor) pairs.
         self.instances = {}
@@ -344,6 +346,7 @@ class Simulation(object):
             # The check and the progress report are the harness's own work:
             # their time is taken out of the scheduling time of the call.
             started = time.perf_counter()
+            cpu_started = time.process_time()
             self.counting = False
             try:
                 passed = scheduler.host_manager.filter_handler.\
@@ -355,11 +358,14 @@ class Simulation(object):
             if not passed:
                 self.violations.append(selected_host.host)
             self.harness_seconds += time.perf_counter() - started
+            self.harness_cpu_seconds += time.process_time() - cpu_started
             consume(selected_host, spec_obj, instance_uuid=instance_uuid)
             started = time.perf_counter()
+            cpu_started = time.process_time()
             self.placed += 1
             progress(placed=self.placed)
             self.harness_seconds += time.perf_counter() - started
+            self.harness_cpu_seconds += time.process_time() - cpu_started
         return wrapper
 
     # ---- the request stream ----------------------------------------------
@@ -481,7 +487,9 @@ class Simulation(object):
             is_bfv=False, security_groups=objects.SecurityGroupList(),
             retry=None)
         self.harness_seconds = 0.0
+        self.harness_cpu_seconds = 0.0
         started = time.perf_counter()
+        cpu_started = time.process_time()
         try:
             selections = scheduler.select_destinations(
                 context, spec_obj=spec, instance_uuids=instance_uuids,
@@ -498,6 +506,9 @@ class Simulation(object):
             call['seconds'] = (time.perf_counter() - started -
                                self.harness_seconds)
             call['harness_seconds'] = self.harness_seconds
+            # CPU time: what the call costs whatever else the machine runs.
+            call['cpu_seconds'] = (time.process_time() - cpu_started -
+                                   self.harness_cpu_seconds)
         call['scheduled'] = len(selections)
         call['hosts'] = [[s.service_host for s in alternates]
                          for alternates in selections]

@@ -100,11 +100,12 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
 
 fn print_text(context: &Context, ws: &verda_patch::manifest::Workspace, report: &Report) {
     context.say(format!(
-        "{:<14} {:>9} {:>9} {:>9} {:>11} {:>11} {:>9} {:>12} {:>13} {:>10}",
+        "{:<14} {:>9} {:>9} {:>9} {:>7} {:>11} {:>11} {:>9} {:>12} {:>13} {:>10}",
         "variant",
         "seconds",
         "slowest",
         "speedup",
+        "cpu",
         "scheduled",
         "identical",
         "timed out",
@@ -114,7 +115,7 @@ fn print_text(context: &Context, ws: &verda_patch::manifest::Workspace, report: 
     ));
     for run in &report.runs {
         context.say(format!(
-            "{:<14} {:>9} {:>9.3} {:>9} {:>11} {:>11} {:>9} {:>12} {:>13} {:>10}",
+            "{:<14} {:>9} {:>9.3} {:>9} {:>7} {:>11} {:>11} {:>9} {:>12} {:>13} {:>10}",
             run.variant,
             format!(
                 "{:.3}{}",
@@ -126,6 +127,8 @@ fn print_text(context: &Context, ws: &verda_patch::manifest::Workspace, report: 
                 (Some(all), Some(slowest)) => format!("{all:.0}x/{slowest:.0}x"),
                 _ => "-".into(),
             },
+            run.slowest_call_cpu_speedup
+                .map_or_else(|| "-".into(), |x| format!("{x:.0}x")),
             format!("{}/{}", run.scheduled, run.requested),
             match (run.identical_to_upstream, run.compared_to_upstream) {
                 (Some(same), Some(all)) => format!("{same}/{all}"),
@@ -137,7 +140,10 @@ fn print_text(context: &Context, ws: &verda_patch::manifest::Workspace, report: 
             run.filter_violations
         ));
     }
-    context.say("speedup: all calls / the slowest call, against upstream");
+    context.say(
+        "speedup: all calls / the slowest call, against upstream (wall time); \
+         cpu: the slowest call's CPU time, against upstream's",
+    );
     if report.runs.iter().any(|r| r.extrapolated) {
         context.say("* extrapolated from a small upstream run (--skip-upstream)");
     }

@@ -28,6 +28,10 @@ pub struct Call {
     /// host against the filters, progress), taken out of `seconds`.
     #[serde(default)]
     pub harness_seconds: f64,
+    /// CPU time of the call (the harness's own work taken out): unlike the
+    /// wall time, hardly changed by other work on the machine.
+    #[serde(default)]
+    pub cpu_seconds: Option<f64>,
     /// NoValidHost and the like.
     pub error: Option<String>,
     /// Per instance: the chosen host, then the alternates.
@@ -68,6 +72,10 @@ pub struct Run {
     pub speedup_vs_upstream: Option<f64>,
     /// Upstream's slowest call over this run's: the call that times out.
     pub slowest_call_speedup: Option<f64>,
+    /// CPU time of the slowest call (by wall time), and upstream's over it:
+    /// the speedup least disturbed by other work on the machine.
+    pub slowest_call_cpu_seconds: f64,
+    pub slowest_call_cpu_speedup: Option<f64>,
     pub requested: u64,
     pub scheduled: u64,
     /// Instances whose host and alternates equal upstream's, of those both
@@ -122,15 +130,20 @@ impl Report {
             .into_iter()
             .map(|m| build_run(profile, m, upstream.as_deref()))
             .collect();
-        let base = runs
-            .iter()
-            .find(|r| r.variant == "upstream")
-            .map(|r| (r.seconds, r.slowest_call_seconds));
+        let base = runs.iter().find(|r| r.variant == "upstream").map(|r| {
+            (
+                r.seconds,
+                r.slowest_call_seconds,
+                r.slowest_call_cpu_seconds,
+            )
+        });
         for run in &mut runs {
-            if let Some((total, slowest)) = base.filter(|_| run.variant != "upstream") {
-                run.speedup_vs_upstream = (run.seconds > 0.0).then(|| total / run.seconds);
-                run.slowest_call_speedup =
-                    (run.slowest_call_seconds > 0.0).then(|| slowest / run.slowest_call_seconds);
+            if let Some((total, slowest, slowest_cpu)) = base.filter(|_| run.variant != "upstream")
+            {
+                let ratio = |base: f64, this: f64| (this > 0.0 && base > 0.0).then(|| base / this);
+                run.speedup_vs_upstream = ratio(total, run.seconds);
+                run.slowest_call_speedup = ratio(slowest, run.slowest_call_seconds);
+                run.slowest_call_cpu_speedup = ratio(slowest_cpu, run.slowest_call_cpu_seconds);
             }
         }
         Report {
@@ -150,21 +163,24 @@ fn build_run(profile: &Profile, measured: Measured, upstream: Option<&[Call]>) -
     let Measured { run, sample_of } = measured;
     // Extrapolation: a call's time grows linearly with its instances (each
     // instance filters and weighs every host once).
+    let scaled = |c: &Call, seconds: f64| match &sample_of {
+        Some(full) if c.max_count > 0 => seconds * full[c.request] as f64 / c.max_count as f64,
+        _ => seconds,
+    };
     let times: Vec<f64> = run
         .calls
         .iter()
-        .map(|c| {
-            let seconds = c.seconds.unwrap_or(0.0);
-            match &sample_of {
-                Some(full) if c.max_count > 0 => {
-                    seconds * full[c.request] as f64 / c.max_count as f64
-                }
-                _ => seconds,
-            }
-        })
+        .map(|c| scaled(c, c.seconds.unwrap_or(0.0)))
         .collect();
     let seconds = times.iter().sum();
     let slowest = times.iter().copied().fold(0.0, f64::max);
+    let slowest_cpu = run
+        .calls
+        .iter()
+        .zip(&times)
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(c, _)| scaled(c, c.cpu_seconds.unwrap_or(0.0)))
+        .unwrap_or(0.0);
     let over = |limit: f64| times.iter().filter(|t| **t > limit).count();
     let (identical, compared) = match (upstream, &sample_of) {
         (Some(base), None) if run.variant != "upstream" => {
@@ -194,6 +210,8 @@ fn build_run(profile: &Profile, measured: Measured, upstream: Option<&[Call]>) -
         extrapolated: sample_of.is_some(),
         speedup_vs_upstream: None,
         slowest_call_speedup: None,
+        slowest_call_cpu_seconds: slowest_cpu,
+        slowest_call_cpu_speedup: None,
         // As run: an extrapolated run reports the sample's instances.
         requested: run.calls.iter().map(|c| c.max_count).sum(),
         scheduled: run.calls.iter().map(|c| c.scheduled).sum(),
@@ -620,6 +638,7 @@ mod tests {
             scheduled: hosts.len() as u64,
             seconds: Some(0.5),
             harness_seconds: 0.0,
+            cpu_seconds: Some(0.4),
             error: None,
             hosts: hosts.iter().map(|h| vec![h.to_string()]).collect(),
         }
