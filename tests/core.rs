@@ -130,6 +130,54 @@ fn a_new_commit_becomes_a_bugfix_patch_that_git_apply_accepts() {
 }
 
 #[test]
+fn export_writes_the_bytes_git_format_patch_writes_for_nested_and_type_changing_paths() {
+    // export diffs only the paths where the trees differ; a file that
+    // becomes a directory, a new nested directory and a deleted one must
+    // come out as git's own diff of the whole trees.
+    let fx = fixture();
+    fx.verda(&["apply"]).assert().success();
+    let custom = fx.custom();
+    std::fs::remove_file(custom.join("README")).unwrap();
+    write(
+        &custom.join("README/index.txt"),
+        "demo upstream, as a directory\n",
+    );
+    std::fs::remove_dir_all(custom.join("app")).unwrap();
+    write(&custom.join("app"), "app is a file now\n");
+    write(&custom.join("lib/new/deep/module.py"), "DEEP = True\n");
+    git(&custom, &["add", "-A"]);
+    git(
+        &custom,
+        &["commit", "-q", "-m", "Turn files into directories and back"],
+    );
+    edit(&custom.join("README/index.txt"), "as a directory", "nested");
+    std::fs::remove_dir_all(custom.join("lib/new")).unwrap();
+    write(&custom.join("lib/a/b/c.py"), "C = 1\n");
+    git(&custom, &["add", "-A"]);
+    git(&custom, &["commit", "-q", "-m", "Nest deeper"]);
+
+    // git's files first: export then gives the commits their trailers.
+    let formatted = fx.root().join("formatted-by-git");
+    common::format_patch(&custom, &formatted, "HEAD~2..HEAD");
+    fx.verda(&["export", "--category", "bugfix"])
+        .assert()
+        .success();
+    for (ours, theirs) in [
+        (
+            "bugfix/0004-turn-files-into-directories-and-back.patch",
+            "0001-Turn-files-into-directories-and-back.patch",
+        ),
+        ("bugfix/0005-nest-deeper.patch", "0002-Nest-deeper.patch"),
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(fx.patches().join(ours)).unwrap(),
+            std::fs::read_to_string(formatted.join(theirs)).unwrap(),
+            "{ours}"
+        );
+    }
+}
+
+#[test]
 fn apply_refuses_a_dirty_tree_and_keeps_it() {
     let fx = fixture();
     fx.verda(&["apply"]).assert().success();
