@@ -4,9 +4,9 @@
 One run, same machine, same queue: nova 31.0.0 -> 32.0.0, both sdists from
 PyPI imported by verda-patch itself (snapshot commits tagged 31.0.0 and
 32.0.0 in the cache mirror), and a queue of 40 commits made at run time
-(never committed) in a `git clone -s -n` of that mirror at 31.0.0, each
-changing one real nova file that exists in both releases, chosen in sorted
-order:
+(never committed; one `git fast-import`) in a `git clone -s -n` of that
+mirror at 31.0.0, each changing one real nova file that exists in both
+releases, chosen in sorted order:
 
 * 20 insert a line near the top of a file upstream did not change between
   the releases (a clean carry);
@@ -20,7 +20,7 @@ patch repo in bench/work/rebase/ pinned to 31.0.0.
 
 Measured (median of --runs, the two tools taking turns so that a change in
 the machine's load hits both alike; wall seconds and the CPU seconds, user +
-sys, of the processes timed):
+sys, of the processes timed, each reaped with os.wait4):
   verda  `verda-patch -q rebase nova --to 32.0.0 --json` (after an untimed
          `verda-patch apply`; the patch repo restored and `apply --force`d,
          untimed, between runs)
@@ -31,54 +31,23 @@ Checked: both carry all 40, and every carried commit (the Nth of each) and
 the final tree are identical. Exits non-zero otherwise.
 
 Usage: python3 bench/rebase.py [--runs 5] [--bin PATH]
-Results are printed as a Markdown table; paste them into bench/README.md.
+Results are printed as a Markdown table. bench/all.py runs this benchmark
+(on an 80-patch queue) with all the others.
 """
 
 import argparse
 import json
-import os
 import pathlib
 import re
-import resource
-import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-WORK = ROOT / "bench" / "work"
-TARGET = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-BIN = TARGET / "release" / "verda-patch"
+import common
+from common import ENV, WORK, run
+
 OLD, NEW = "31.0.0", "32.0.0"
 CLEAN, MERGE = 20, 20
-ENV = dict(os.environ, VERDA_PATCH_CACHE=str(WORK / "cache"), GIT_CONFIG_GLOBAL="/dev/null",
-           GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.org",
-           GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.org",
-           GIT_AUTHOR_DATE="2026-01-01T00:00:00+00:00", GIT_COMMITTER_DATE="2026-01-01T00:00:00+00:00")
-
-
-def run(cmd, cwd=None, check=True, stdin=None):
-    result = subprocess.run(cmd, cwd=cwd, env=ENV, input=stdin, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    if check and result.returncode != 0:
-        sys.exit(f"failed: {' '.join(map(str, cmd))}\n{result.stdout}{result.stderr}")
-    return result.stdout if check else result
-
-
-def cpu():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def measure(setup, action, samples):
-    """Time `action` after an untimed `setup`: wall seconds and the CPU
-    seconds (user + sys) of the processes it ran."""
-    setup()
-    start_cpu, start = cpu(), time.perf_counter()
-    action()
-    samples.append((time.perf_counter() - start, cpu() - start_cpu))
 
 
 def evenly(items, n):
@@ -127,7 +96,7 @@ def contains(haystack, needle):
     return any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
 
 
-def merge_change(git_dir, path, number):
+def merge_change(git_dir, path, label):
     """For a file upstream changed: the OLD file with one line changed two or
     three lines away from an upstream edit (so the patch's 3-line context is
     not in NEW), merging cleanly with NEW. None if no line qualifies."""
@@ -143,7 +112,7 @@ def merge_change(git_dir, path, number):
             if any(a - 1.5 <= line <= b + 1.5 for a, b in edits):
                 continue
             ours = list(old)
-            ours[line - 1] = old[line - 1].rstrip("\n") + f"  # bench: local change {number:02d}\n"
+            ours[line - 1] = old[line - 1].rstrip("\n") + f"  # bench: local change {label}\n"
             lo, hi = max(0, line - 4), min(len(old), line + 3)
             if contains(new, old[lo:hi]):
                 continue  # would apply at an offset, not by a 3-way merge
@@ -152,63 +121,161 @@ def merge_change(git_dir, path, number):
     return None
 
 
-def clean_change(git_dir, path, number):
+def clean_change(git_dir, path, label):
     """For a file upstream did not change: a line inserted near the top."""
     old = text_lines(git_dir, OLD, path)
     if old is None or len(old) < 4:
         return None
-    return old[:2] + [f"# bench: local note {number:02d}\n"] + old[2:]
+    return old[:2] + [f"# bench: local note {label}\n"] + old[2:]
 
 
-def build_queue(mirror, clone, out):
-    """40 commits on OLD in `clone` and their format-patch files in `out`.
-    Returns (queue head, [(path, kind)])."""
-    run(["git", "clone", "-q", "-s", "-n", str(mirror), str(clone)])
-    run(["git", "-C", clone, "checkout", "-q", "-b", "queue", OLD])
-    git_dir = str(mirror)
+def candidates(git_dir):
+    """nova/*.py files in both releases, sorted: (those upstream left alone,
+    those it changed)."""
     listing = lambda rev: set(run(["git", "--git-dir", git_dir, "ls-tree", "-r", "--name-only", rev]).split("\n"))
     both = listing(OLD) & listing(NEW)
     status = run(["git", "--git-dir", git_dir, "diff", "--name-status", "--no-renames", OLD, NEW])
     modified = {line.split("\t", 1)[1] for line in status.splitlines() if line.startswith("M\t")}
-    candidates = sorted(p for p in both if p.startswith("nova/") and p.endswith(".py"))
-    unchanged = [p for p in candidates if p not in modified]
-    changed = [p for p in candidates if p in modified]
+    files = sorted(p for p in both if p.startswith("nova/") and p.endswith(".py"))
+    return [p for p in files if p not in modified], [p for p in files if p in modified]
+
+
+def pick_files(git_dir, clean, merge):
+    """`clean` files upstream left alone and `merge` files it changed, each
+    spread evenly over the sorted candidates; a file that does not qualify is
+    replaced by the next one in sorted order.
+    Returns [(path, kind)] in sorted order, kind "clean" or "3-way"."""
+    unchanged, changed = candidates(git_dir)
 
     def pick(pool, n, make, kind):
-        # Evenly spread over the sorted pool; a file that does not qualify is
-        # replaced by the next one in sorted order.
         chosen, taken = [], set()
         for start in (pool.index(p) for p in evenly(pool, n)):
             for p in pool[start:] + pool[:start]:
                 if p in taken:
                     continue
                 taken.add(p)
-                lines = make(git_dir, p, 0)
-                if lines is not None:
+                if make(git_dir, p, "00") is not None:
                     chosen.append((p, kind))
                     break
         if len(chosen) < n:
             sys.exit(f"only {len(chosen)} files qualify for {kind} patches")
         return chosen
 
-    picked = sorted(pick(unchanged, CLEAN, clean_change, "clean")
-                    + pick(changed, MERGE, merge_change, "3-way"))
-    for number, (path, kind) in enumerate(picked, 1):
-        make = clean_change if kind == "clean" else merge_change
-        (clone / path).write_text("".join(make(git_dir, path, number)))
-        what = "note" if kind == "clean" else "change"
-        run(["git", "-C", clone, "commit", "-q", "-a", "-m",
-             f"Bench: local {what} {number:02d} in {path}\n\nA benchmark patch ({kind} carry expected)."])
-    head = run(["git", "-C", clone, "rev-parse", "HEAD"]).strip()
-    run(["git", "-C", clone, "format-patch", "-q", "-N", "--zero-commit", "--no-signature", "--no-stat",
-         "--full-index", "--no-renames", "-o", str(out), f"{OLD}..{head}"])
-    return head, picked
+    return sorted(pick(unchanged, clean, clean_change, "clean") + pick(changed, merge, merge_change, "3-way"))
+
+
+def change(git_dir, path, kind, number, edit=None):
+    """The commit (path, text, message) of the queue's `number`th patch; with
+    `edit`, the same patch with other code (the line it adds says so)."""
+    make = clean_change if kind == "clean" else merge_change
+    what = "note" if kind == "clean" else "change"
+    label = f"{number:02d}" + (f", edit {edit}" if edit else "")
+    return (path, "".join(make(git_dir, path, label)),
+            f"Bench: local {what} {number:02d} in {path}\n\nA benchmark patch ({kind} carry expected).\n")
+
+
+def build_queue(mirror, clone, out, clean=CLEAN, merge=MERGE):
+    """The queue as commits on OLD on branch `queue` of a `git clone -s -n`
+    of the mirror, and as format-patch files in `out`.
+    Returns (queue head, [(path, kind)], [patch file])."""
+    run(["git", "clone", "-q", "-s", "-n", str(mirror), str(clone)])
+    git_dir = str(mirror)
+    picked = pick_files(git_dir, clean, merge)
+    changes = [change(git_dir, path, kind, number) for number, (path, kind) in enumerate(picked, 1)]
+    head = common.commit_chain(str(clone / ".git"), "queue", OLD, changes, common.file_modes(git_dir, OLD))
+    return head, picked, common.format_patch(str(clone / ".git"), OLD, head, out)
 
 
 def carried_trees(git_dir, base, head):
     """The trees of base..head in order (first parent)."""
     return run(["git", "--git-dir", git_dir, "log", "--reverse", "--first-parent", "--format=%T",
                 f"{base}..{head}"]).split()
+
+
+class Rebase:
+    """`verda-patch rebase --to NEW` and `git rebase --onto NEW OLD` of the
+    same queue, as contenders for common.take_turns, and the check that both
+    carried every patch to the same trees.
+
+    repo: the patch repo with the queue on OLD; pristine: a copy of its
+    verda-patch.toml and patches/ to restore between runs; clone: where
+    branch `queue` (at `head`) is rebased by git."""
+
+    def __init__(self, verda, repo, pristine, clone, head, patches):
+        self.verda, self.repo, self.pristine, self.clone = verda, repo, pristine, clone
+        self.head, self.patches = head, patches
+        self.custom = repo / "custom-source" / "nova"
+        self.old_tree = common.tree_of(str(clone / ".git"), head)
+        self.reports, self.finals = [], set()
+
+    def contenders(self, verda_name="verda-patch rebase", git_name="git rebase"):
+        return [(verda_name, self.verda_setup, self.verda_rebase), (git_name, self.git_setup, self.git_rebase)]
+
+    def verda_setup(self):
+        """The patch repo restored and custom-source applied on OLD (untimed)."""
+        common.restore(self.repo, self.pristine)
+        run([self.verda, "-q", "apply", "--force"], cwd=self.repo)
+        if common.tree_of(str(self.custom / ".git")) != self.old_tree:
+            sys.exit("custom-source is not the queue on the old release before the rebase")
+
+    def verda_rebase(self):
+        result = common.measured([self.verda, "-q", "rebase", "nova", "--to", NEW, "--json"], cwd=self.repo)
+        self.reports.append(result.out)
+        self.finals.add(common.tree_of(str(self.custom / ".git")))
+        return result.sample
+
+    def git_setup(self):
+        run(["git", "-C", self.clone, "checkout", "-q", "-f", "-B", "queue", self.head])
+
+    def git_rebase(self):
+        result = common.measured(["git", "-C", self.clone, "rebase", "-q", "--onto", NEW, OLD, "queue"],
+                                 check=False)
+        if result.code != 0:
+            stopped = run(["git", "-C", self.clone, "status", "--short"], check=False).stdout
+            run(["git", "-C", self.clone, "rebase", "--abort"], check=False)
+            sys.exit(f"git rebase stopped:\n{result.out}{stopped}")
+        self.finals.add(common.tree_of(str(self.clone / ".git")))
+        return result.sample
+
+    def check(self):
+        """What each carried, and whether every carried commit (the Nth of
+        each) and every run's final tree are identical."""
+        report = json.loads(self.reports[-1])
+        outcomes = [r.get("how", r["outcome"]) for r in report["results"]]
+        new_pin = run(["git", "--git-dir", self.clone / ".git", "rev-parse", f"{NEW}^{{commit}}"]).strip()
+        verda_trees = carried_trees(str(self.custom / ".git"), new_pin, "HEAD")
+        git_trees = carried_trees(str(self.clone / ".git"), NEW, "queue")
+        carried = sum(1 for r in report["results"] if r["outcome"] == "carried")
+        same_each = sum(1 for a, b in zip(verda_trees, git_trees) if a == b)
+        n = len(self.patches)
+        return {
+            "patches": n,
+            "verda_carried": {k: outcomes.count(k) for k in sorted(set(outcomes))},
+            "git_carried": len(git_trees),
+            "same_each": same_each,
+            "finals_identical": len(self.finals) == 1,
+            "identical": (len(verda_trees) == len(git_trees) == n == carried == same_each
+                          and len(self.finals) == 1),
+        }
+
+
+def setup(verda, base, clean=CLEAN, merge=MERGE):
+    """A patch repo in base/repo pinned to OLD with the queue of `clean` +
+    `merge` patches installed and applied, and the pieces Rebase needs.
+    Returns (Rebase, [(path, kind)])."""
+    common.discard(base)
+    repo, pristine, clone = base / "repo", base / "pristine", base / "git"
+    common.patch_repo(repo, OLD)
+    for version in (OLD, NEW):
+        run([verda, "-q", "fetch", "--version", version], cwd=repo)
+    mirror = common.mirror()
+    if not mirror.is_dir():
+        sys.exit(f"expected the nova mirror at {mirror}")
+    head, picked, formatted = build_queue(mirror, clone, base / "formatted", clean, merge)
+    patches = common.install_queue(repo, formatted)
+    common.keep_pristine(repo, pristine)
+    run([verda, "-q", "apply"], cwd=repo)
+    return Rebase(verda, repo, pristine, clone, head, patches), picked
 
 
 def main():
@@ -218,103 +285,35 @@ def main():
                         "(before/after figures of a change)")
     args = parser.parse_args()
 
-    global BIN
-    if args.bin:
-        BIN = pathlib.Path(args.bin).resolve()
-    else:
-        run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT)
-    base = WORK / "rebase"
-    shutil.rmtree(base, ignore_errors=True)
-    repo, pristine, clone = base / "repo", base / "pristine", base / "git"
-    repo.mkdir(parents=True)
-    (repo / "verda-patch.toml").write_text(f'[projects.nova]\npypi = "nova"\npin = "{OLD}"\n')
-    for version in (OLD, NEW):
-        run([BIN, "-q", "fetch", "--version", version], cwd=repo)
-    mirror = WORK / "cache" / "pypi" / "nova.git"
-    if not mirror.is_dir():
-        sys.exit(f"expected the nova mirror at {mirror}")
-
-    formatted = base / "formatted"
-    formatted.mkdir()
-    head, picked = build_queue(mirror, clone, formatted)
-    patches = sorted(formatted.glob("*.patch"))
-    bugfix = repo / "patches" / "nova" / "bugfix"
-    bugfix.mkdir(parents=True)
-    for patch in patches:
-        shutil.copy(patch, bugfix / patch.name)
-    (repo / "patches" / "nova" / "series").write_text("".join(f"bugfix/{p.name}\n" for p in patches))
-    pristine.mkdir()
-    shutil.copy(repo / "verda-patch.toml", pristine / "verda-patch.toml")
-    shutil.copytree(repo / "patches", pristine / "patches")
+    verda = common.binary(args.bin)
+    bench, picked = setup(verda, WORK / "rebase")
     kinds = {k: sum(1 for _, x in picked if x == k) for k in ("clean", "3-way")}
-    print(f"queue: {len(patches)} patches on nova {OLD} ({kinds['clean']} in files upstream left alone, "
+    print(f"queue: {len(picked)} patches on nova {OLD} ({kinds['clean']} in files upstream left alone, "
           f"{kinds['3-way']} next to upstream's edits)", file=sys.stderr)
 
-    # verda-patch: apply on OLD (untimed), then rebase.
-    run([BIN, "-q", "apply"], cwd=repo)
-    custom = repo / "custom-source" / "nova"
-    reports = []
+    samples = common.take_turns(bench.contenders(), args.runs)
+    git_samples, verda_samples = samples["git rebase"], samples["verda-patch rebase"]
+    git, git_cpu = common.median(git_samples), common.median(git_samples, "cpu")
+    verda, verda_cpu = common.median(verda_samples), common.median(verda_samples, "cpu")
+    result = bench.check()
+    n = result["patches"]
 
-    def verda_setup():
-        if reports:  # restore the patch repo and custom-source on OLD
-            shutil.copy(pristine / "verda-patch.toml", repo / "verda-patch.toml")
-            shutil.rmtree(repo / "patches")
-            shutil.copytree(pristine / "patches", repo / "patches")
-            run([BIN, "-q", "apply", "--force"], cwd=repo)
-        if run(["git", "-C", custom, "rev-parse", "HEAD^{tree}"]).strip() != old_tree:
-            sys.exit("custom-source is not the queue on the old release before the rebase")
-
-    def verda_rebase():
-        reports.append(run([BIN, "-q", "rebase", "nova", "--to", NEW, "--json"], cwd=repo))
-
-    # git: the same commits, from the queue head checked out.
-    def git_setup():
-        run(["git", "-C", clone, "checkout", "-q", "-f", "-B", "queue", head])
-
-    def git_rebase():
-        result = run(["git", "-C", clone, "rebase", "-q", "--onto", NEW, OLD, "queue"], check=False)
-        if result.returncode != 0:
-            stopped = run(["git", "-C", clone, "status", "--short"], check=False).stdout
-            run(["git", "-C", clone, "rebase", "--abort"], check=False)
-            sys.exit(f"git rebase stopped:\n{result.stdout}{result.stderr}{stopped}")
-
-    # Interleaved, so a change in the machine's load hits both alike.
-    old_tree = run(["git", "-C", clone, "rev-parse", f"{head}^{{tree}}"]).strip()
-    new_pin = run(["git", "--git-dir", mirror, "rev-parse", f"{NEW}^{{commit}}"]).strip()
-    verda_samples, git_samples, finals = [], [], set()
-    for _ in range(args.runs):
-        measure(verda_setup, verda_rebase, verda_samples)
-        finals.add(run(["git", "-C", custom, "rev-parse", "HEAD^{tree}"]).strip())
-        measure(git_setup, git_rebase, git_samples)
-        finals.add(run(["git", "-C", clone, "rev-parse", "HEAD^{tree}"]).strip())
-    verda, verda_cpu = (statistics.median(x) for x in zip(*verda_samples))
-    git, git_cpu = (statistics.median(x) for x in zip(*git_samples))
-    report = json.loads(reports[-1])
-    outcomes = [r.get("how", r["outcome"]) for r in report["results"]]
-    counts = {k: outcomes.count(k) for k in sorted(set(outcomes))}
-    verda_trees = carried_trees(str(custom / ".git"), new_pin, "HEAD")
-    git_trees = carried_trees(str(clone / ".git"), NEW, "queue")
-
-    carried = sum(1 for r in report["results"] if r["outcome"] == "carried")
-    pairs = list(zip(verda_trees, git_trees))
-    same_each = sum(1 for a, b in pairs if a == b)
-    identical = (len(verda_trees) == len(git_trees) == len(patches) == carried
-                 and same_each == len(patches) and len(finals) == 1)
-
-    print(f"\n{len(patches)} patches, nova {OLD} -> {NEW} (PyPI sdists); median of {args.runs} runs; "
-          f"{os.cpu_count()} cores")
-    print(f"carried: verda-patch {len(verda_trees)} ({', '.join(f'{v} {k}' for k, v in counts.items())}), "
-          f"git rebase {len(git_trees)}; per-patch trees identical: {same_each}/{len(patches)}; "
-          f"final trees identical (every run, both tools): {len(finals) == 1}\n")
+    print(f"\n{n} patches, nova {OLD} -> {NEW} (PyPI sdists); median of {args.runs} runs; "
+          f"{common.machine()['nproc']} cores")
+    print(f"carried: verda-patch {sum(result['verda_carried'].values())} "
+          f"({', '.join(f'{v} {k}' for k, v in result['verda_carried'].items())}), "
+          f"git rebase {result['git_carried']}; per-patch trees identical: {result['same_each']}/{n}; "
+          f"final trees identical (every run, both tools): {result['finals_identical']}\n")
     print("| what | seconds | ratio | CPU seconds | CPU ratio |")
     print("|---|---:|---:|---:|---:|")
     print(f"| git rebase -q --onto {NEW} {OLD} (queue checked out) | {git:.3f} | 1.00 | {git_cpu:.3f} | 1.00 |")
     print(f"| verda-patch -q rebase nova --to {NEW} | {verda:.3f} | {verda / git:.2f} "
           f"| {verda_cpu:.3f} | {verda_cpu / git_cpu:.2f} |")
-    each = lambda samples: " ".join(f"{w:.2f}/{c:.2f}" for w, c in samples)
+    each = lambda samples: " ".join(f"{s.wall:.2f}/{s.cpu:.2f}" for s in samples)
     print(f"\nevery run, wall/CPU seconds: git {each(git_samples)}; verda-patch {each(verda_samples)}")
-    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    if not identical:
+    print(f"load average at the end: {common.load_average()}")
+    common.empty_trash()
+    if not result["identical"]:
         sys.exit("verda-patch's carried trees differ from git rebase's")
 
 
