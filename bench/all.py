@@ -37,9 +37,11 @@ Every sample is one child process (or a sequence): wall seconds, CPU seconds
 
 Trees are moved aside between runs and deleted at the end, the rebases
 (which rewrite hundreds of files) run last, and the script syncs and waits
---settle seconds before the first measurement, the growth exports and the
-rebases: on this machine's ext4 without a journal, creating files is slower
-for about a minute after many were deleted (see common.discard).
+before the first measurement (6 minutes), the growth exports and the rebases
+(2 minutes each; --no-settle: not at all): on this machine's ext4 without a
+journal, creating files is slower for minutes after many were deleted (see
+common.discard and common.settle). Do not start it right after deleting
+large trees.
 
 Checked alongside (exit 1 if any differ): apply's tree equals git am's and
 quilt's; re-apply rebuilt patch 60 and after, and took the rest from its
@@ -68,6 +70,7 @@ OLD, NEW = rebase.OLD, rebase.NEW
 CLEAN, MERGE = 40, 40
 EDIT_AT = 60
 REVIEW_EDITED, REVIEW_ADDED = 10, 2
+SETTLE_FIRST, SETTLE = 361, 121  # seconds; see common.settle
 
 
 def verda(ctx, *args, cwd=None, check=True):
@@ -346,8 +349,8 @@ def render(meta, sections, growth):
         f"{meta['machine']['filesystem']}, Linux {meta['machine']['kernel']}, git {meta['machine']['git']}, "
         f"{meta['machine']['quilt']}, Python {meta['machine']['python']}. "
         f"Load average (1/5/15 min) at the start {meta['load']['start']}, at the end {meta['load']['end']}. "
-        f"Peak RSS: {meta['rss']}; {meta['settle']} s settling (sync and wait) before the first measurement, "
-        f"the growth exports and the rebases.",
+        f"Peak RSS: {meta['rss']}. Settling (sync and wait) before the first measurement, the growth exports "
+        f"and the rebases: {f'{SETTLE_FIRST} s, then {SETTLE} s' if meta['settle'] else 'none'}.",
         "",
         f"Command: `{meta['command']}` ({meta['date']}, verda-patch {meta['verda']}).",
         "",
@@ -426,10 +429,10 @@ def main():
                         "--quick: 10,30; 0: none)")
     parser.add_argument("--quick", action="store_true", help="a smoke test: one run, small growth sizes")
     parser.add_argument("--bin", help="measure this verda-patch binary instead of building the tree's")
-    parser.add_argument("--settle", type=int, help="seconds to wait, after a sync, before measuring "
-                        "(default 61; --quick: 0); see common.discard")
+    parser.add_argument("--no-settle", action="store_true", help="do not sync and wait before the first "
+                        "measurement, the growth exports and the rebases (implied by --quick)")
     args = parser.parse_args()
-    args.settle = args.settle if args.settle is not None else (0 if args.quick else 61)
+    args.settle = 0 if args.quick or args.no_settle else SETTLE
     args.runs = args.runs or (1 if args.quick else 5)
     sizes = [int(x) for x in (args.sizes or ("10,30" if args.quick else "50,200,1000")).split(",") if int(x) > 0]
 
@@ -445,7 +448,7 @@ def main():
     print(f"queue: {len(ctx.patches)} patches on nova {OLD}; {args.runs} runs", file=sys.stderr)
 
     sizes_queue = growth_queue(ctx, max(sizes)) if sizes else None
-    common.settle(args.settle)
+    common.settle(SETTLE_FIRST if args.settle else 0)
     meta["load"]["measuring"] = common.load_average()
 
     def done(key):

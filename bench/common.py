@@ -108,7 +108,9 @@ def empty_trash():
 
 def settle(seconds):
     """Let files deleted before the measurements stop costing (see discard):
-    write everything out, then wait past ext4's one-minute window."""
+    write everything out, then wait. ext4 counts an inode as recently
+    deleted for 60 s, and for 300 s more while its inode table block is
+    dirty, which new files next to it make it again."""
     if seconds > 0:
         os.sync()
         time.sleep(seconds)
