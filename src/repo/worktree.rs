@@ -230,12 +230,19 @@ impl Git {
         let chunk = writes.len().div_ceil(workers).max(1);
         let git_dir = self.repo.path().to_path_buf();
         let done = std::sync::atomic::AtomicU64::new(0);
+        // Each writer holds a sender until it returns: the channel
+        // disconnects the moment the last one is done, and the progress is
+        // updated every 20 ms until then (a plain sleep between checks kept
+        // a one-file apply waiting 20 ms for nothing).
+        let (running, all_done) = std::sync::mpsc::channel::<()>();
         let entries: Vec<git2::IndexEntry> = std::thread::scope(|scope| {
             let handles: Vec<_> = writes
                 .chunks(chunk)
                 .map(|part| {
                     let (git_dir, workdir, done) = (&git_dir, &workdir, &done);
+                    let running = running.clone();
                     scope.spawn(move || -> Result<Vec<git2::IndexEntry>> {
+                        let _running = running;
                         let repo =
                             git2::Repository::open(git_dir).git(|| "opening repository".into())?;
                         let odb = repo.odb().git(|| "opening object database".into())?;
@@ -253,12 +260,14 @@ impl Git {
                     })
                 })
                 .collect();
+            drop(running);
+            let tick = std::time::Duration::from_millis(20);
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = all_done.recv_timeout(tick)
+            {
+                progress.set(done.load(std::sync::atomic::Ordering::Relaxed));
+            }
             let mut all = Vec::with_capacity(writes.len());
             for handle in handles {
-                while !handle.is_finished() {
-                    progress.set(done.load(std::sync::atomic::Ordering::Relaxed));
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
                 all.extend(handle.join().expect("writer thread does not panic")?);
             }
             Ok::<_, Error>(all)
