@@ -342,7 +342,7 @@ def render(meta, sections, growth):
     c = {key: checks for key, (_, checks) in sections.items()}
     n = meta["patches"]
     lines = [
-        f"nova {OLD} -> {NEW} (PyPI sdists), a {n}-patch queue made at run time; "
+        f"nova {OLD} -> {NEW} (PyPI sdists), a queue of {n} patches made at run time; "
         f"median of {meta['runs']} runs, the tools taking turns.",
         "",
         f"Machine: {meta['machine']['nproc']} cores ({meta['machine']['cpu']}), {meta['machine']['memory_gib']} GiB, "
