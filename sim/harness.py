@@ -26,6 +26,7 @@ Progress goes to stderr as one JSON object per line (`{"placed": N}`, the
 instances placed so far); the result is written as JSON to RESULT.json.
 """
 
+import contextlib
 import json
 import os
 import random
@@ -345,28 +346,33 @@ class Simulation(object):
         def wrapper(selected_host, spec_obj, instance_uuid=None):
             # The check and the progress report are the harness's own work:
             # their time is taken out of the scheduling time of the call.
-            started = time.perf_counter()
-            cpu_started = time.process_time()
-            self.counting = False
-            try:
-                passed = scheduler.host_manager.filter_handler.\
-                    get_filtered_objects(
-                        scheduler.host_manager.enabled_filters,
-                        [selected_host], spec_obj, 0)
-            finally:
-                self.counting = True
-            if not passed:
-                self.violations.append(selected_host.host)
-            self.harness_seconds += time.perf_counter() - started
-            self.harness_cpu_seconds += time.process_time() - cpu_started
+            with self.harness_work():
+                self.counting = False
+                try:
+                    passed = scheduler.host_manager.filter_handler.\
+                        get_filtered_objects(
+                            scheduler.host_manager.enabled_filters,
+                            [selected_host], spec_obj, 0)
+                finally:
+                    self.counting = True
+                if not passed:
+                    self.violations.append(selected_host.host)
             consume(selected_host, spec_obj, instance_uuid=instance_uuid)
-            started = time.perf_counter()
-            cpu_started = time.process_time()
-            self.placed += 1
-            progress(placed=self.placed)
+            with self.harness_work():
+                self.placed += 1
+                progress(placed=self.placed)
+        return wrapper
+
+    @contextlib.contextmanager
+    def harness_work(self):
+        """Count the wall and CPU time of the block as the harness's own."""
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        try:
+            yield
+        finally:
             self.harness_seconds += time.perf_counter() - started
             self.harness_cpu_seconds += time.process_time() - cpu_started
-        return wrapper
 
     # ---- the request stream ----------------------------------------------
 
