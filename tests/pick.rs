@@ -167,6 +167,33 @@ fn a_conflicting_pick_stops_and_abort_restores_everything() {
             .unwrap()
             .contains("<<<<<<<")
     );
+    // status says where the pick stopped and what to run next.
+    let (code, stdout, stderr) = fx.run(&["status"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("cherry-pick in progress: 0/1 picked")
+            && stdout.contains(&format!("stopped on {c}: conflict in app/scheduler.py"))
+            && stdout.contains("cherry-pick --continue"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = fx.run(&["status", "--json"]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json[0]["cherry_pick"]["total"], 1, "{json}");
+    // Neither apply (even forced) nor rebase throws the stopped pick away.
+    for args in [&["apply", "--force"][..], &["rebase", "--to", "2.0"][..]] {
+        let (code, _, stderr) = fx.run(args);
+        assert_eq!(code, 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cherry-pick into `demo` is in progress"),
+            "{stderr}"
+        );
+    }
+    assert!(
+        std::fs::read_to_string(fx.custom().join("app/scheduler.py"))
+            .unwrap()
+            .contains("<<<<<<<")
+    );
     let (code, _, stderr) = fx.run(&["cherry-pick", "--abort"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(git(&fx.repo(), &["status", "--porcelain"]), "");

@@ -91,6 +91,13 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                     println!("  stopped on {patch}: conflict in {}", files.join(", "));
                 }
             }
+            if let Some(p) = &s.cherry_pick {
+                println!("  cherry-pick in progress: {}/{} picked", p.done, p.total);
+                let (rev, files) = &p.stopped_on;
+                if !files.is_empty() {
+                    println!("  stopped on {rev}: conflict in {}", files.join(", "));
+                }
+            }
             if let Some(i) = &s.interrupted {
                 println!(
                     "  {} interrupted: started {}, did not finish; {}",

@@ -106,6 +106,7 @@ pub fn apply(
     progress: &dyn Progress,
 ) -> Result<ApplyReport> {
     refuse_during_rebase(ws, project)?;
+    super::pick::refuse_during_pick(ws, project)?;
     let interrupted = marker::check(ws, project, Operation::Apply, options.force)?;
     if let Some(old) = &interrupted {
         progress.note(&format!("finishing the apply started {}", old.started));

@@ -61,6 +61,47 @@ fn load_state(ws: &Workspace, project: &str) -> Result<Option<State>> {
     )
 }
 
+/// A cherry-pick stopped on a conflict (or killed): where it is.
+#[derive(Debug, Serialize)]
+pub struct PickProgress {
+    pub done: usize,
+    pub total: usize,
+    /// What the user asked for that it stopped on, with the files still in
+    /// conflict in custom-source.
+    pub stopped_on: (String, Vec<String>),
+}
+
+/// The cherry-pick into `project` in progress, if any.
+pub fn progress(ws: &Workspace, project: &str) -> Result<Option<PickProgress>> {
+    let Some(state) = load_state(ws, project)? else {
+        return Ok(None);
+    };
+    let conflicts = match open_custom_source(ws, project)? {
+        Some(git) => git.index_conflicts()?,
+        None => Vec::new(),
+    };
+    let rev = state
+        .picks
+        .get(state.done)
+        .map(|(rev, _)| rev.clone())
+        .unwrap_or_default();
+    Ok(Some(PickProgress {
+        done: state.done,
+        total: state.picks.len(),
+        stopped_on: (rev, conflicts),
+    }))
+}
+
+/// apply and rebase would throw away a cherry-pick stopped in custom-source.
+pub fn refuse_during_pick(ws: &Workspace, project: &str) -> Result<()> {
+    if load_state(ws, project)?.is_some() {
+        return Err(Error::Refused(format!(
+            "a cherry-pick into `{project}` is in progress; finish it with `verda-patch cherry-pick --continue --project {project}` or undo it with `--abort`"
+        )));
+    }
+    Ok(())
+}
+
 fn save_state(ws: &Workspace, state: &State) -> Result<()> {
     fsutil::write_json(&state_dir(ws, &state.project).join("state.json"), state)
 }

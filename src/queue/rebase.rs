@@ -140,6 +140,7 @@ pub fn start(
             "a rebase of `{project}` is already in progress; finish it with `verda-patch rebase --continue`, `--skip` or `--abort`"
         )));
     }
+    super::pick::refuse_during_pick(ws, project)?;
     let from = ws.project(project)?.pin.clone();
     if from == options.to {
         return Err(Error::Usage(format!(

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::apply::{APPLIED_REF, BRANCH, PIN_REF, open_custom_source, unexported_commits};
 use super::marker::{InProgress, Operation};
+use super::pick::PickProgress;
 use super::series::Category;
 use super::{AppliedState, Queue};
 use crate::error::Result;
@@ -96,6 +97,8 @@ pub struct ProjectStatus {
     pub custom_source: SourceState,
     /// A rebase in progress (or interrupted): where it is.
     pub rebase: Option<RebaseProgress>,
+    /// A cherry-pick stopped on a conflict (or interrupted): where it is.
+    pub cherry_pick: Option<PickProgress>,
     /// An apply or export that was killed (or failed) half-way, outside a
     /// rebase (which finishes or undoes its own).
     pub interrupted: Option<Interrupted>,
@@ -203,6 +206,7 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
         done: state.results.len(),
         total: state.queue.len(),
     });
+    let cherry_pick = super::pick::progress(ws, project)?;
     // A rebase covers an export it was finishing (`--continue`, `--abort`).
     let marker = match rebase {
         Some(_) => None,
@@ -222,9 +226,16 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
             "a rebase to {} was interrupted; `verda-patch rebase --continue {project}` finishes it, `--abort` undoes it",
             rebase.as_ref().map(|r| r.to.as_str()).unwrap_or("")
         )),
-        None => match &marker {
-            Some(m) => Some(m.advice()),
-            None => advice,
+        None => match (&cherry_pick, &marker) {
+            (Some(p), _) if !p.stopped_on.1.is_empty() => Some(format!(
+                "resolve the conflict in custom-source/{project} and `git add`, then `verda-patch cherry-pick --continue --project {project}` (or --abort)"
+            )),
+            // A pick covers an export it was doing when it was killed.
+            (Some(_), _) => Some(format!(
+                "a cherry-pick into {project} did not finish; `verda-patch cherry-pick --continue --project {project}` finishes it, `--abort` undoes it"
+            )),
+            (None, Some(m)) => Some(m.advice()),
+            (None, None) => advice,
         },
     };
     Ok(ProjectStatus {
@@ -236,6 +247,7 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
         by_category,
         custom_source,
         rebase,
+        cherry_pick,
         interrupted,
         advice,
     })
