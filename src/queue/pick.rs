@@ -76,7 +76,8 @@ pub fn progress(ws: &Workspace, project: &str) -> Result<Option<PickProgress>> {
     let Some(state) = load_state(ws, project)? else {
         return Ok(None);
     };
-    let conflicts = match open_custom_source(ws, project)? {
+    // custom-source may be gone or replaced: status says so on its own.
+    let conflicts = match open_custom_source(ws, project).ok().flatten() {
         Some(git) => git.index_conflicts()?,
         None => Vec::new(),
     };
