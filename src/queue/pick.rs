@@ -93,7 +93,8 @@ pub fn progress(ws: &Workspace, project: &str) -> Result<Option<PickProgress>> {
     }))
 }
 
-/// apply and rebase would throw away a cherry-pick stopped in custom-source.
+/// apply, rebase and another cherry-pick would throw away a cherry-pick
+/// stopped in custom-source.
 pub fn refuse_during_pick(ws: &Workspace, project: &str) -> Result<()> {
     if load_state(ws, project)?.is_some() {
         return Err(Error::Refused(format!(
@@ -178,11 +179,7 @@ pub fn start(
     progress: &dyn Progress,
 ) -> Result<PickReport> {
     refuse_during_rebase(ws, project)?;
-    if load_state(ws, project)?.is_some() {
-        return Err(Error::Refused(format!(
-            "a cherry-pick into `{project}` is in progress; `verda-patch cherry-pick --continue` or `--abort` it first"
-        )));
-    }
+    refuse_during_pick(ws, project)?;
     let upstream = Upstream::open(ws, project)?;
     let mut picks = Vec::with_capacity(revs.len());
     for rev in revs {
