@@ -144,6 +144,9 @@ impl Progress for Bars {
             bar.finish_and_clear();
         }
     }
+    fn child_progress(&self) -> Option<Box<dyn std::io::Write>> {
+        Some(Box::new(std::io::stderr()))
+    }
 }
 
 /// `--verbose`: phases and steps on stderr, each line stamped with the

@@ -11,7 +11,7 @@ use super::{AppliedState, Queue};
 use crate::error::Result;
 use crate::manifest::Workspace;
 use crate::patch;
-use crate::repo::short;
+use crate::repo::{PinKind, short};
 use crate::upstream::Upstream;
 
 #[derive(Debug, Serialize)]
@@ -92,6 +92,8 @@ pub struct ProjectStatus {
     pub source: String,
     pub pin: String,
     pub pin_commit: Option<String>,
+    /// What the pin names; a branch pin is its tip at the last fetch.
+    pub pin_kind: Option<PinKind>,
     pub patches: usize,
     pub by_category: Vec<(Category, usize)>,
     pub custom_source: SourceState,
@@ -130,7 +132,8 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
     let spec = ws.project(project)?;
     let queue = Queue::load(ws, project)?;
     let upstream = Upstream::open(ws, project)?;
-    let pin_commit = upstream.mirror.resolve_pin(&spec.pin);
+    let pin = upstream.mirror.resolve_pin_kind(&spec.pin);
+    let pin_commit = pin.map(|(id, _)| id);
     let by_category = Category::ALL
         .iter()
         .map(|c| {
@@ -243,6 +246,7 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
         source: upstream.describe(),
         pin: spec.pin.clone(),
         pin_commit: pin_commit.map(|id| id.to_string()),
+        pin_kind: pin.map(|(_, kind)| kind),
         patches: queue.patches.len(),
         by_category,
         custom_source,

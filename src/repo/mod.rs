@@ -18,7 +18,7 @@ pub use git2::Oid;
 
 use crate::error::{Error, GitContext, Result};
 
-pub use mirror::SnapshotFile;
+pub use mirror::{PinKind, SnapshotFile, redact_credentials};
 pub use worktree::WorkState;
 
 /// File modes git stores in trees.
