@@ -143,6 +143,21 @@ fn scp_like_address_is_fetched_through_ssh() {
 }
 
 #[test]
+fn scp_like_address_without_a_user_is_not_taken_for_a_path() {
+    let fx = fixture();
+    let ssh = Ssh::install(&fx);
+    // An ssh config alias (`Host gerrit`), as many operators write it.
+    set_upstream(&fx, "gerrit:upstream", "1.0");
+    let output = ssh.verda(&fx, &["fetch"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        ssh.log().contains("gerrit git-upload-pack 'upstream'"),
+        "{}",
+        ssh.log()
+    );
+}
+
+#[test]
 fn insteadof_in_the_users_git_config_is_honoured() {
     let fx = fixture();
     let config = fx.root().join("gitconfig");
