@@ -183,6 +183,33 @@ fn insteadof_in_the_users_git_config_is_honoured() {
 }
 
 #[test]
+fn a_branch_deleted_upstream_stays_pinnable_even_under_fetch_prune() {
+    let fx = fixture();
+    git(&fx.upstream(), &["branch", "stable/1.0", "1.0"]);
+    set_upstream(&fx, "../upstream", "stable/1.0");
+    fx.verda(&["fetch"]).assert().success();
+    git(&fx.upstream(), &["branch", "-D", "stable/1.0"]);
+    let config = fx.root().join("gitconfig");
+    write(&config, "[fetch]\n\tprune = true\n\tpruneTags = true\n");
+    let output = fx
+        .verda(&["apply"])
+        .env("GIT_CONFIG_GLOBAL", &config)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    fx.verda(&["fetch"])
+        .env("GIT_CONFIG_GLOBAL", &config)
+        .assert()
+        .success();
+    let status = fx.verda(&["status", "--json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(
+        json[0]["pin_commit"],
+        git(&fx.upstream(), &["rev-parse", "1.0^{commit}"]).as_str()
+    );
+}
+
+#[test]
 fn failing_url_exits_1_naming_the_url_and_quoting_git() {
     let fx = fixture();
     let ssh = Ssh::install(&fx);

@@ -82,7 +82,9 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                     if *untracked_files > 0 {
                         println!("  {untracked_files} untracked file(s)");
                     }
-                    if *pin_changed {
+                    if *pin_changed && s.pin_kind == Some(PinKind::Branch) {
+                        println!("  built on another commit than the tip of {}", s.pin);
+                    } else if *pin_changed {
                         println!("  built on another pin than {}", s.pin);
                     }
                     if *queue_changed {

@@ -72,14 +72,16 @@ impl Git {
     /// Fetch every branch and tag of `url` into this bare mirror with
     /// `git fetch`: only objects the mirror lacks are transferred; a branch
     /// or tag that moved upstream moves here too; refs deleted upstream are
-    /// kept. git draws its own progress where `progress` offers a terminal
-    /// (`Progress::child_progress`) and is quiet otherwise.
+    /// kept (even under `fetch.prune`). git draws its own progress where
+    /// `progress` offers a terminal (`Progress::child_progress`) and is
+    /// quiet otherwise.
     ///
     /// Errors: [`Error::Upstream`] naming `url` (credentials removed) and
     /// quoting git's message, when `git` does not start or the fetch fails.
     pub fn fetch_mirror(&self, url: &str, progress: &dyn Progress) -> Result<()> {
         let shown = redact_credentials(url);
         let meter = progress.child_progress();
+        let git_draws = meter.is_some();
         let mut command = Command::new("git");
         command
             .arg("--git-dir")
@@ -91,8 +93,10 @@ impl Git {
                 "-c",
                 "maintenance.autoDetach=false",
             ])
-            .args(["fetch", "--quiet", "--no-recurse-submodules"]);
-        if meter.is_some() {
+            // A ref deleted upstream stays (a pin on an end-of-life branch
+            // keeps working), whatever `fetch.prune` says.
+            .args(["fetch", "--quiet", "--no-prune", "--no-recurse-submodules"]);
+        if git_draws {
             command.arg("--progress");
         }
         command.arg("--").arg(url).args(MIRROR_REFSPECS);
@@ -103,18 +107,24 @@ impl Git {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        progress.note(&format!("git fetch {shown}"));
         let mut child = command.spawn().map_err(|e| {
             Error::Upstream(format!(
                 "fetching {shown} needs the `git` executable, which did not start: {e}; install git"
             ))
         })?;
+        // A bar of ours would fight git's meter.
+        if !git_draws {
+            progress.begin(&format!("git fetch {shown}"), None);
+        }
         let stderr = read_stderr(child.stderr.take(), meter);
         let status = child.wait().map_err(|e| {
             Error::Upstream(format!(
                 "fetching {shown}: waiting for `git fetch` failed: {e}"
             ))
         })?;
+        if !git_draws {
+            progress.end();
+        }
         if !status.success() {
             let said = git_message(&stderr);
             let quoted = if said.is_empty() {

@@ -81,7 +81,9 @@ impl Upstream {
         }
     }
 
-    /// The commit `pin` names, fetching or importing it if the cache lacks it.
+    /// The commit `pin` names, fetching or importing it if the cache lacks
+    /// it. A branch pin is its tip at the last fetch: this does not fetch
+    /// again once the branch is there (`verda-patch fetch` moves it).
     pub fn resolve(&self, ws: &Workspace, pin: &str, progress: &dyn Progress) -> Result<Oid> {
         if let Some(id) = self.mirror.resolve_pin(pin) {
             return Ok(id);
