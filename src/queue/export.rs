@@ -217,8 +217,10 @@ pub(crate) fn export_queue(
                 let bytes = patch.to_bytes();
                 let path =
                     reuse_unclaimed(ws, project, category, &bytes, &claimed).unwrap_or_else(|| {
-                        let path =
-                            format!("{category}/{next_number:04}-{}.patch", slug(&patch.subject));
+                        let path = format!(
+                            "{category}/{next_number:04}-{}.patch",
+                            slug(&patch.subject())
+                        );
                         next_number += 1;
                         path
                     });

@@ -93,7 +93,7 @@ pub fn lint_queue_in(ws: &Workspace, queue: &Queue, files: &RepoFiles<'_>) -> Re
     for loaded in &queue.patches {
         let file = loaded.display();
         let message = loaded.patch.message();
-        match patch::trailer(&message, "Change-Id") {
+        match patch::trailer(message, "Change-Id") {
             Some(id) => {
                 if let Some(first) = change_ids.insert(id.clone(), loaded.path.clone()) {
                     findings.push(Finding::error(
@@ -111,7 +111,7 @@ pub fn lint_queue_in(ws: &Workspace, queue: &Queue, files: &RepoFiles<'_>) -> Re
                 "has no `Change-Id:` trailer; upstream detection falls back to content".into(),
             )),
         }
-        let status = patch::trailer(&message, "Upstream-Status");
+        let status = patch::trailer(message, "Upstream-Status");
         match (&status, category_of(&loaded.path)) {
             (None, Some(Category::Upstreamable)) => findings.push(Finding::warning(
                 file.clone(),
