@@ -5,6 +5,7 @@
 mod apply;
 mod diff;
 mod mail;
+pub mod quilt;
 
 pub use apply::{Applied, HunkMismatch, HunkOffset, apply_hunks};
 pub use diff::{FileChange, FilePatch, Hunk, Line, LineKind, parse_diff};
