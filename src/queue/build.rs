@@ -123,7 +123,7 @@ impl ApplyCache {
 
 /// The commit message a patch gets in custom-source.
 pub fn commit_message(patch: &LoadedPatch) -> String {
-    patch::with_trailer(&patch.patch.message(), PATCH_TRAILER, &patch.path)
+    patch::with_trailer(patch.patch.message(), PATCH_TRAILER, &patch.path)
 }
 
 pub fn identity(patch: &Patch) -> Identity {

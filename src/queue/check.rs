@@ -173,7 +173,7 @@ fn normalised(git: &Git, built: &Built, loaded: &LoadedPatch) -> Result<bool> {
             seconds: p.date.seconds,
             offset_minutes: p.date.offset_minutes,
         },
-        &p.message(),
+        p.message(),
         diff,
     );
     regenerated.extra_headers = p.extra_headers.clone();

@@ -38,7 +38,7 @@ pub fn list(queue: &Queue) -> Vec<PatchInfo> {
         .map(|(i, loaded)| {
             let p = &loaded.patch;
             let message = p.message();
-            let bugs = patch::trailers(&message)
+            let bugs = patch::trailers(message)
                 .into_iter()
                 .filter(|(k, _)| {
                     k.eq_ignore_ascii_case("Closes-Bug")
@@ -51,12 +51,12 @@ pub fn list(queue: &Queue) -> Vec<PatchInfo> {
                 index: i + 1,
                 path: loaded.path.clone(),
                 category: loaded.category(),
-                subject: p.subject.clone(),
+                subject: p.subject(),
                 author: format!("{} <{}>", p.author.name, p.author.email),
-                change_id: patch::trailer(&message, "Change-Id"),
-                upstream_status: patch::trailer(&message, "Upstream-Status"),
+                change_id: patch::trailer(message, "Change-Id"),
+                upstream_status: patch::trailer(message, "Upstream-Status"),
                 bugs,
-                cherry_picked_from: patch::cherry_picked_from(&message),
+                cherry_picked_from: patch::cherry_picked_from(message),
                 upstream: None,
             }
         })
