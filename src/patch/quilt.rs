@@ -279,8 +279,15 @@ fn last_update(value: &str) -> Option<PatchDate> {
     })
 }
 
+/// Where free text ends: a `---` separator line (as git and quilt write
+/// before a diffstat), or an `Index:`/`====`/`diff` line that leads a diff.
 fn is_diff_lead_in(text: &str) -> bool {
-    text.starts_with("Index: ") || text.starts_with("====") || text.starts_with("diff ")
+    text.starts_with("Index: ")
+        || text.starts_with("====")
+        || text.starts_with("diff ")
+        || text
+            .strip_prefix("---")
+            .is_some_and(|rest| rest.trim().is_empty())
 }
 
 fn is_diff_start(texts: &[String], i: usize) -> bool {

@@ -130,11 +130,11 @@ pub fn lint_queue_in(ws: &Workspace, queue: &Queue, files: &RepoFiles<'_>) -> Re
                 )),
             _ => {}
         }
-        if let Some(theirs) = patch::Patch::git_am_reads_differently(&loaded.bytes) {
+        if patch::Patch::git_am_reads_differently(&loaded.bytes).is_some() {
             findings.push(Finding::warning(
                 file.clone(),
                 None,
-                git_am_difference(message, &theirs),
+                git_am_difference(&loaded.patch),
             ));
         }
         if loaded.patch.to_bytes() != loaded.bytes {
@@ -150,19 +150,18 @@ pub fn lint_queue_in(ws: &Workspace, queue: &Queue, files: &RepoFiles<'_>) -> Re
 }
 
 /// Says how `git am` would read a message that verda-patch reads whole
-/// (behind `X-Verda-Message-Lines:`): the first line where they part.
-fn git_am_difference(ours: &str, theirs: &str) -> String {
-    let first = ours
-        .lines()
-        .zip(theirs.lines())
-        .position(|(a, b)| a != b)
-        .unwrap_or_else(|| ours.lines().count().min(theirs.lines().count()));
-    let what = match ours.lines().nth(first) {
-        Some(line) => format!("from its line {} (`{line}`) on", first + 1),
-        None => "at its end".to_string(),
+/// (behind `X-Verda-Message-Lines:`).
+fn git_am_difference(patch: &patch::Patch) -> String {
+    let what = match patch.first_patch_break() {
+        Some((line, text)) => {
+            format!("it would end the message at its line {line} (`{text}`) and lose what follows")
+        }
+        None => "it would change the message (a header-like first line, the subject \
+                 paragraph or blank space)"
+            .to_string(),
     };
     format!(
-        "`git am` (and other mail readers) would read its commit message differently, {what}; \
+        "`git am` (and other mail readers) would read its commit message differently: {what}; \
          verda-patch reads the whole message (the `X-Verda-Message-Lines:` header). \
          Apply this file with verda-patch, or reword the message"
     )

@@ -2,7 +2,7 @@
 //! `mailparse`, any charset), names, subjects and RFC 2822 dates, as git's mailinfo.c does.
 
 use super::super::diff::RawLine;
-use super::super::{PatchError, trim_end_git};
+use super::super::{PatchError, is_git_space, trim_end_git};
 use super::{MONTHS, PatchDate, Person, strip_cr};
 use chrono::NaiveDate;
 
@@ -211,29 +211,84 @@ pub(super) fn unfold(value: &str) -> String {
     value.replace('\n', "")
 }
 
+/// The subject as `git am --keep-non-patch` (`-b`) takes it (mailinfo.c
+/// `read_one_header_line`, `cleanup_subject`, `cleanup_space`): folded
+/// lines joined by one blank, RFC 2047 words decoded, leading `Re:`,
+/// blanks, colons and bracketed groups that contain "PATCH" removed (other
+/// bracketed text such as `[libvirt]` kept), every run of white space one
+/// blank.
 pub(super) fn parse_subject(raw: &str) -> Result<String, String> {
-    let decoded = decode_rfc2047(&unfold(raw))?;
-    let Some(tag_end) = patch_tag_end(&decoded) else {
-        return Ok(trim_end_git(&decoded).to_string());
-    };
-    let mut rest = &decoded[tag_end..];
-    rest = rest.strip_prefix(' ').unwrap_or(rest);
-    // When the first word does not fit on the "Subject: [PATCH] " line, git
-    // breaks right after the tag and indents the word by one blank; the
-    // blank that ends that first line is git's own separator.
-    let first_line = raw.split('\n').next().unwrap_or_default();
-    if raw.contains('\n') && first_line.len() == tag_end + 1 && first_line.ends_with("] ") {
-        rest = rest.strip_prefix([' ', '\t']).unwrap_or(rest);
-    }
-    Ok(trim_end_git(rest).to_string())
+    let joined = raw
+        .split('\n')
+        .enumerate()
+        .map(|(i, l)| {
+            let l = trim_end_git(l);
+            if i == 0 {
+                l.to_string()
+            } else {
+                format!(" {}", l.get(1..).unwrap_or_default())
+            }
+        })
+        .collect::<String>();
+    let decoded = decode_rfc2047(&joined)?;
+    Ok(cleanup_space(&cleanup_subject(&decoded)))
 }
 
-/// End of a leading "[PATCH…]" tag, if the subject has one.
-fn patch_tag_end(subject: &str) -> Option<usize> {
-    if !subject.starts_with("[PATCH") {
-        return None;
+fn is_space_char(c: char) -> bool {
+    c.is_ascii() && is_git_space(c as u8)
+}
+
+/// mailinfo.c `cleanup_subject` with `keep_non_patch_brackets_in_subject`.
+fn cleanup_subject(subject: &str) -> String {
+    let mut s = subject.to_string();
+    let mut at = 0;
+    while at < s.len() {
+        let bytes = &s.as_bytes()[at..];
+        match bytes[0] {
+            b'r' | b'R'
+                if bytes.len() > 3 && bytes[1].eq_ignore_ascii_case(&b'e') && bytes[2] == b':' =>
+            {
+                s.replace_range(at..at + 3, "");
+            }
+            b' ' | b'\t' | b':' => {
+                s.replace_range(at..at + 1, "");
+            }
+            b'[' => {
+                let Some(close) = s[at..].find(']') else {
+                    break;
+                };
+                let group = &s[at..=at + close];
+                if group.len() >= 7 && group.contains("PATCH") {
+                    s.replace_range(at..=at + close, "");
+                } else {
+                    at += close + 1;
+                    if s[at..].starts_with(is_space_char) {
+                        at += 1;
+                    }
+                }
+            }
+            _ => break,
+        }
     }
-    subject.find(']').map(|p| p + 1)
+    s.trim_matches(is_space_char).to_string()
+}
+
+/// mailinfo.c `cleanup_space`: every run of white space becomes one blank.
+fn cleanup_space(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_space = false;
+    for c in text.chars() {
+        if is_space_char(c) {
+            if !in_space {
+                out.push(' ');
+            }
+            in_space = true;
+        } else {
+            out.push(c);
+            in_space = false;
+        }
+    }
+    out
 }
 
 pub(super) fn parse_person(value: &str) -> Result<Person, String> {

@@ -97,6 +97,17 @@ impl Patch {
         }
     }
 
+    /// The first line of the message (1-based, with its text) where a mail
+    /// reader such as `git am` ends a commit message: a `---`, `diff -` or
+    /// `Index: ` line.
+    pub fn first_patch_break(&self) -> Option<(usize, &str)> {
+        self.message
+            .lines()
+            .enumerate()
+            .find(|(_, l)| is_patch_break(l.as_bytes()))
+            .map(|(i, l)| (i + 1, l))
+    }
+
     /// Builds a patch from a commit message (kept byte for byte; a missing
     /// final newline is added, as git does for every commit it writes).
     pub fn from_message(author: Person, date: PatchDate, message: &str, diff: Vec<u8>) -> Patch {
@@ -739,23 +750,250 @@ mod tests {
 
     #[test]
     fn subject_tags() {
-        for (subject, expected) in [
-            ("[PATCH] x", "x"),
-            ("[PATCH v2 3/7] x y", "x y"),
-            ("[libvirt] [PATCH] x", "[libvirt] [PATCH] x"),
-            ("[PATCH] [libvirt] x", "[libvirt] x"),
-            ("[RFC] x", "[RFC] x"),
-            ("plain", "plain"),
-            ("[PATCH]   indented", "  indented"),
-            (
-                "[PATCH] =?UTF-8?q?caf=C3=A9?=\n =?UTF-8?q?=20au=20lait?=",
-                "café au lait",
-            ),
-            ("=?utf-8?b?W1BBVENIXSBjYWbDqQ==?=", "café"),
-            ("[PATCH] a\n folded", "a folded"),
-        ] {
-            assert_eq!(parse_subject(subject).unwrap(), expected, "{subject:?}");
+        // What `git mailinfo -b` (git am --keep-non-patch) makes of each.
+        let subjects = [
+            "[PATCH] x",
+            "[PATCH v2 3/7] x y",
+            "[libvirt] [PATCH] x",
+            "[PATCH] [libvirt] x",
+            "[RFC PATCH] x",
+            "[RFC] x",
+            "Re: [PATCH] x",
+            "plain",
+            "[PATCH]   indented",
+            "[PATCH] =?UTF-8?q?caf=C3=A9?=\n =?UTF-8?q?=20au=20lait?=",
+            "=?utf-8?b?W1BBVENIXSBjYWbDqQ==?=",
+            "[PATCH] a\n folded",
+            "[PATCH] a\n\tfolded  twice",
+            "[PATCH]\n Averyveryverylongfirstword and more",
+        ];
+        let tmp = tempfile::tempdir().unwrap();
+        for subject in subjects {
+            let mail = format!("From: A <a@example.org>\nSubject: {subject}\n\nbody\n");
+            let git = mailinfo(tmp.path(), mail.as_bytes());
+            assert_eq!(parse_subject(subject).unwrap(), git.subject, "{subject:?}");
         }
+        assert_eq!(parse_subject("[libvirt] [PATCH] x").unwrap(), "[libvirt] x");
+    }
+
+    /// What `git mailinfo -b -u` reads from a mail (git am's defaults, with
+    /// --keep-non-patch): author, date, subject and the message git am
+    /// commits.
+    struct MailInfo {
+        name: String,
+        email: String,
+        date: Option<String>,
+        subject: String,
+        message: String,
+    }
+
+    fn mailinfo(dir: &Path, mail: &[u8]) -> MailInfo {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new("git")
+            .current_dir(dir)
+            .args(["mailinfo", "-b", "-u", "msg", "patch"])
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("git runs");
+        child.stdin.take().unwrap().write_all(mail).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "git mailinfo failed on {:?}",
+            String::from_utf8_lossy(mail)
+        );
+        let info = String::from_utf8(out.stdout).unwrap();
+        let field = |name: &str| {
+            info.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_string))
+        };
+        let subject = field("Subject").unwrap_or_default();
+        let body = std::fs::read_to_string(dir.join("msg")).unwrap();
+        // git am: subject, blank line, the body, through stripspace.
+        let body = normalise_body(body.split('\n'));
+        let message = if body.is_empty() {
+            format!("{subject}\n")
+        } else {
+            format!("{subject}\n\n{body}\n")
+        };
+        MailInfo {
+            name: field("Author").unwrap_or_default(),
+            email: field("Email").unwrap_or_default(),
+            date: field("Date"),
+            subject,
+            message,
+        }
+    }
+
+    /// Mails as they reach people, each read by `git mailinfo` and by us:
+    /// same author, date and message.
+    #[test]
+    fn mails_read_as_git_mailinfo_reads_them() {
+        let diff = "diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a =3D b\n+b\n";
+        let head = "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n\
+                    From: A U Thor <a@example.org>\nDate: Thu, 1 Jan 2026 01:00:00 +0100\n";
+        let latin1 = |text: &str| encoding_rs::WINDOWS_1252.encode(text).0.into_owned();
+        let sjis = |text: &str| encoding_rs::SHIFT_JIS.encode(text).0.into_owned();
+        let b64 = |text: &[u8]| {
+            use base64::Engine as _;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+            encoded
+                .as_bytes()
+                .chunks(76)
+                .map(|c| format!("{}\n", String::from_utf8_lossy(c)))
+                .collect::<String>()
+        };
+        let body = "Caf\u{e9} au lait for everyone.\n\nSigned-off-by: A U Thor <a@example.org>\n";
+        let mut mails: Vec<(&str, Vec<u8>)> = vec![
+            (
+                "quoted-printable, soft breaks",
+                format!(
+                    "{head}Subject: [PATCH] QP\nMIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n\
+                     Content-Transfer-Encoding: quoted-printable\n\nCaf=C3=A9 au lait for a very long line that the=\n \
+                     mailer broke.\n\n---\n{}",
+                    diff.replace("=3D", "=3D3D")
+                )
+                .into_bytes(),
+            ),
+            (
+                "base64 body",
+                [
+                    format!("{head}Subject: [PATCH] B64\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n").into_bytes(),
+                    b64(format!("{body}---\n{diff}").as_bytes()).into_bytes(),
+                ]
+                .concat(),
+            ),
+            (
+                "ISO-8859-1 body and subject",
+                [
+                    format!("{head}Subject: [PATCH] =?ISO-8859-1?Q?caf=E9?=\nContent-Type: text/plain; charset=ISO-8859-1\nContent-Transfer-Encoding: 8bit\n\n").into_bytes(),
+                    latin1(body),
+                    format!("---\n{diff}").into_bytes(),
+                ]
+                .concat(),
+            ),
+            (
+                "windows-1252 quotes",
+                [
+                    format!("{head}Subject: [PATCH] quotes\nContent-Type: text/plain; charset=windows-1252\n\n").into_bytes(),
+                    latin1("It\u{2019}s \u{201c}quoted\u{201d} \u{2013} really.\n"),
+                    format!("---\n{diff}").into_bytes(),
+                ]
+                .concat(),
+            ),
+            (
+                "Shift_JIS",
+                [
+                    format!("{head}Subject: [PATCH] =?Shift_JIS?B?k/qWe4zq?=\nContent-Type: text/plain; charset=Shift_JIS\n\n").into_bytes(),
+                    sjis("\u{65e5}\u{672c}\u{8a9e}\u{306e}\u{8aac}\u{660e}\n"),
+                    format!("---\n{diff}").into_bytes(),
+                ]
+                .concat(),
+            ),
+            (
+                "in-body From, Date and Subject (format-patch --from)",
+                format!(
+                    "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n\
+                     From: Sam Sender <sam@example.org>\nDate: Fri, 2 Jan 2026 00:00:00 +0000\nSubject: [PATCH] outer\n\n\
+                     From: Ada Author <ada@example.org>\nDate: Thu, 1 Jan 2026 01:00:00 +0100\nSubject: [PATCH] inner\n  subject\n\n\
+                     {body}---\n{diff}"
+                )
+                .into_bytes(),
+            ),
+            (
+                "[PATCH] line as the first body line",
+                format!("{head}Subject: outer\n\n[PATCH] from the body\n\n{body}---\n{diff}").into_bytes(),
+            ),
+            (
+                "RFC 2047 name, folded subject",
+                format!(
+                    "From: =?UTF-8?q?J=C3=B6rg_M=C3=BCller?= <j@example.org>\nDate: Thu, 1 Jan 2026 01:00:00 +0100\n\
+                     Subject: [PATCH v3 2/9] a subject\n that folds\n\n{body}---\n{diff}"
+                )
+                .into_bytes(),
+            ),
+        ];
+        let crlf = String::from_utf8(mails[5].1.clone())
+            .unwrap()
+            .replace('\n', "\r\n");
+        mails.push(("the --from mail, converted to CRLF", crlf.into_bytes()));
+        let tmp = tempfile::tempdir().unwrap();
+        for (what, mail) in &mails {
+            // git mailinfo reads the mail after mailsplit stripped the CRs.
+            let split = String::from_utf8_lossy(mail).replace("\r\n", "\n");
+            let git = mailinfo(
+                tmp.path(),
+                if mail.contains(&b'\r') {
+                    split.as_bytes()
+                } else {
+                    mail
+                },
+            );
+            let ours = Patch::parse(mail).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(ours.author.name, git.name, "{what}");
+            assert_eq!(ours.author.email, git.email, "{what}");
+            assert_eq!(ours.message(), git.message, "{what}");
+            let git_date = git.date.as_deref().and_then(parse_date);
+            assert_eq!(Some(ours.date), git_date, "{what}");
+            assert!(
+                crate::patch::parse_diff(&ours.diff).unwrap().len() == 1,
+                "{what}"
+            );
+        }
+    }
+
+    /// Messages git's reading of a plain mail would change come back whole.
+    #[test]
+    fn framed_messages_read_back_whole() {
+        for message in [
+            "Subject\n\nText\n---\nafter the rule\n\nSigned-off-by: A <a@x>\n",
+            "Subject\n\ndiff --git a/x b/x in prose\n",
+            "Subject\n\nIndex: f.txt\n====\n",
+            "Subject\n\nFrom: not a header\n",
+            "Subject\n\nSubject: also not\n",
+            "Two-line\nsubject paragraph\n\nbody\n",
+            "Subject  with  double  blanks\n",
+            "Re: a subject that starts like a reply\n",
+            "[PATCH] a subject with a tag\n",
+            "Subject\n\ntrailing blanks   \n",
+            "Subject\n\n\n\ntwo blank lines above\n",
+            "Subject\n\n--- \n",
+        ] {
+            let mut patch = sample();
+            patch.message = message.to_string();
+            let bytes = patch.to_bytes();
+            let text = String::from_utf8(bytes.clone()).unwrap();
+            assert!(text.contains("X-Verda-Message-Lines: "), "{message:?}");
+            let back = Patch::parse(&bytes).unwrap();
+            assert_eq!(back.message(), message);
+            assert_eq!(back.to_bytes(), bytes);
+            assert!(
+                Patch::git_am_reads_differently(&bytes).is_some(),
+                "{message:?}"
+            );
+        }
+        // A message git reads back as it is gets no header.
+        let plain = sample().to_bytes();
+        assert!(
+            !String::from_utf8(plain.clone())
+                .unwrap()
+                .contains("X-Verda")
+        );
+        assert_eq!(Patch::git_am_reads_differently(&plain), None);
+        // A framed message edited by hand is an error naming the header.
+        let mut patch = sample();
+        patch.message = "S\n\na\n---\nb\n".into();
+        let edited = String::from_utf8(patch.to_bytes())
+            .unwrap()
+            .replace("---\nb\n", "---\nb\nmore\n");
+        let err = Patch::parse(edited.as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, PatchError::BadHeader { ref header, .. } if header == "X-Verda-Message-Lines"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -771,7 +1009,8 @@ mod tests {
             .replacen("Subject: [PATCH] Subject line\n", "Subject: [PATCH 1/2] Subject\n\tline\nX-Mailer: thing\n  folded\nContent-Transfer-Encoding: 8bit\n", 1)
             + "-- \n2.30.0\n\n";
         let parsed = Patch::parse(variant.as_bytes()).unwrap();
-        assert_eq!(parsed.subject(), "Subject\tline");
+        // mailinfo joins folded lines and makes every run of blanks one.
+        assert_eq!(parsed.subject(), "Subject line");
         assert_eq!(
             parsed.extra_headers,
             vec![("X-Mailer".to_string(), "thing\n  folded".to_string())]
