@@ -30,6 +30,20 @@ pub struct ProjectSpec {
     pub pin: String,
     /// How `verda-patch test` runs the project's unit tests.
     pub test: Option<TestSpec>,
+    /// The project's upstream Gerrit (`https://review.opendev.org`): review
+    /// state per Change-Id for `list --upstream`, `check` and `review`, and
+    /// where `propose` sends patches.
+    pub gerrit: Option<String>,
+    /// The project's name on Gerrit (`openstack/nova`); default: `project=`
+    /// of the upstream tree's `.gitreview`.
+    pub gerrit_project: Option<String>,
+    /// Where `propose` pushes (any URL `git push` takes); default from the
+    /// upstream tree's `.gitreview`: `ssh://<user>@<host>:<port>/<project>`.
+    pub gerrit_push: Option<String>,
+    /// Seconds a cached Gerrit answer stays fresh (default 900).
+    pub gerrit_ttl: Option<u64>,
+    /// Seconds to wait for Gerrit to connect or answer (default 10).
+    pub gerrit_timeout: Option<u64>,
 }
 
 /// `[projects.<name>.test]`: a Python project's test environment.
@@ -124,6 +138,26 @@ impl Manifest {
             }
             if spec.index.is_some() && spec.pypi.is_none() {
                 return Err(bad("`index` only applies to a `pypi` source".into()));
+            }
+            let needs_gerrit = [
+                ("gerrit_project", spec.gerrit_project.is_some()),
+                ("gerrit_push", spec.gerrit_push.is_some()),
+                ("gerrit_ttl", spec.gerrit_ttl.is_some()),
+                ("gerrit_timeout", spec.gerrit_timeout.is_some()),
+            ];
+            if let (None, Some((key, _))) =
+                (&spec.gerrit, needs_gerrit.iter().find(|(_, set)| *set))
+            {
+                return Err(bad(format!(
+                    "`{key}` needs `gerrit = \"<url of the Gerrit server>\"`"
+                )));
+            }
+            if let Some(url) = &spec.gerrit {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(bad(format!(
+                        "`gerrit` must be the server's http(s) URL (`https://review.opendev.org`), got {url:?}"
+                    )));
+                }
             }
             if spec.pin.trim().is_empty() || spec.pin.trim() != spec.pin {
                 return Err(bad(format!(

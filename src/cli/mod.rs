@@ -10,6 +10,7 @@ mod fetch;
 mod import;
 mod init;
 mod list;
+mod propose;
 mod rebase;
 mod review;
 mod sim;
@@ -59,6 +60,7 @@ enum Command {
     CherryPick(cherry_pick::Args),
     Import(import::Args),
     List(list::Args),
+    Propose(propose::Args),
     Rebase(rebase::Args),
     Sim(sim::Args),
     Status(status::Args),
@@ -229,6 +231,7 @@ pub fn main() -> ExitCode {
         Command::Completions(args) => completions::run(args),
         Command::Man(_) => completions::man(),
         Command::List(args) => list::run(&context, args),
+        Command::Propose(args) => propose::run(&context, args),
         Command::Rebase(args) => rebase::run(&context, args),
         Command::Sim(args) => sim::run(&context, args),
         Command::Status(args) => status::run(&context, args),

@@ -68,6 +68,11 @@ pub fn check(ws: &Workspace, project: &str, progress: &dyn Progress) -> Result<P
         }
         Err(e) => return Err(e),
     };
+    result.findings.extend(super::lint::lint_gerrit(
+        ws,
+        &queue,
+        Some((&upstream.mirror, pin)),
+    )?);
     let memory = Git::open_in_memory(upstream.mirror.path())?;
     let (applied, findings) = build_checked(&memory, pin, &spec.pin, &queue, None, progress)?;
     result.applied = applied;

@@ -149,6 +149,105 @@ pub fn lint_queue_in(ws: &Workspace, queue: &Queue, files: &RepoFiles<'_>) -> Re
     Ok(findings)
 }
 
+/// What Gerrit says about the queue, as warnings: an `upstreamable/` patch
+/// that no change carries and no `Upstream-Status: Submitted` names; a
+/// `Submitted <url>` whose change was abandoned; a patch whose change merged
+/// (naming the release that `rebase --to` drops it with, when the mirror has
+/// one). A server that did not answer is a warning naming it. `pin` (the
+/// mirror and the pin commit) gives `.gitreview` and the releases.
+pub fn lint_gerrit(
+    ws: &Workspace,
+    queue: &Queue,
+    pin: Option<(&crate::repo::Git, crate::repo::Oid)>,
+) -> Result<Vec<Finding>> {
+    use crate::upstream::gerrit::{Status, number_in_url};
+    let Some(answers) = super::upstreamed::gerrit_answers(ws, queue, pin, false)? else {
+        return Ok(Vec::new());
+    };
+    let mut findings = Vec::new();
+    if let Some(warning) = &answers.warning {
+        findings.push(Finding::warning(
+            crate::manifest::MANIFEST.into(),
+            None,
+            format!("[projects.{}] {warning}", queue.project),
+        ));
+    }
+    let mut merged = Vec::new();
+    for (index, loaded) in queue.patches.iter().enumerate() {
+        let message = loaded.patch.message();
+        let status = patch::trailer(message, "Upstream-Status").unwrap_or_default();
+        let submitted = status.strip_prefix("Submitted").map(str::trim);
+        let changes = match patch::trailer(message, "Change-Id") {
+            Some(id) => answers.of(&id),
+            None if answers.warning.is_none() => Some(&[][..]),
+            None => None,
+        };
+        let Some(changes) = changes else { continue };
+        if changes.is_empty() && submitted.is_none() && loaded.category() == Category::Upstreamable
+        {
+            findings.push(Finding::warning(
+                loaded.display(),
+                None,
+                format!(
+                    "is upstreamable but not proposed: no change on {} carries its Change-Id; `verda-patch propose {}` sends it",
+                    answers.server,
+                    loaded.display()
+                ),
+            ));
+        }
+        if let Some(url) = submitted.filter(|u| !u.is_empty()) {
+            let named = number_in_url(url).and_then(|n| changes.iter().find(|c| c.number == n));
+            let abandoned = match named {
+                Some(change) => change.status == Status::Abandoned,
+                None => {
+                    !changes.is_empty() && changes.iter().all(|c| c.status == Status::Abandoned)
+                }
+            };
+            if abandoned {
+                findings.push(Finding::warning(
+                    loaded.display(),
+                    None,
+                    format!(
+                        "`Upstream-Status: Submitted {url}` but that change was abandoned; restore it on Gerrit, `verda-patch propose` it again, or set `Upstream-Status: Pending` or `Denied <why>`"
+                    ),
+                ));
+            }
+        }
+        if let Some(change) = changes.iter().find(|c| c.status == Status::Merged) {
+            merged.push((index, change.clone()));
+        }
+    }
+    if merged.is_empty() {
+        return Ok(findings);
+    }
+    let releases = match pin {
+        Some((git, commit)) => {
+            let patches: Vec<_> = merged
+                .iter()
+                .map(|(i, _)| queue.patches[*i].clone())
+                .collect();
+            Some(super::upstreamed::standing(git, commit, &patches)?)
+        }
+        None => None,
+    };
+    for (n, (index, change)) in merged.iter().enumerate() {
+        let loaded = &queue.patches[*index];
+        let next = match releases.as_ref().map(|r| &r[n]) {
+            Some(super::upstreamed::Standing::Merged { release, .. }) => format!(
+                "`verda-patch rebase --to {release} {}` drops it",
+                queue.project
+            ),
+            _ => "no release in the mirror contains it yet (`verda-patch fetch` updates it); `rebase --to` the first that does drops it".into(),
+        };
+        findings.push(Finding::warning(
+            loaded.display(),
+            None,
+            format!("its change {}; {next}", change.describe()),
+        ));
+    }
+    Ok(findings)
+}
+
 /// Says how `git am` would read a message that verda-patch reads whole
 /// (behind `X-Verda-Message-Lines:`).
 fn git_am_difference(patch: &patch::Patch) -> String {

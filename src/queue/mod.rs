@@ -10,6 +10,7 @@ pub mod import;
 pub mod lint;
 pub mod marker;
 pub mod pick;
+pub mod propose;
 pub mod rebase;
 pub mod series;
 pub mod status;

@@ -28,6 +28,10 @@ pub struct PatchInfo {
     /// Where it stands upstream, when asked for (`list --upstream`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream: Option<super::upstreamed::Standing>,
+    /// Its changes on Gerrit, every branch (`list --upstream` with a
+    /// `gerrit` server; empty: not proposed); absent when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gerrit: Option<Vec<crate::upstream::gerrit::Change>>,
 }
 
 pub fn list(queue: &Queue) -> Vec<PatchInfo> {
@@ -58,6 +62,7 @@ pub fn list(queue: &Queue) -> Vec<PatchInfo> {
                 bugs,
                 cherry_picked_from: patch::cherry_picked_from(message),
                 upstream: None,
+                gerrit: None,
             }
         })
         .collect()

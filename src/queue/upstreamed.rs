@@ -19,8 +19,10 @@ use sha2::{Digest, Sha256};
 
 use super::LoadedPatch;
 use crate::error::Result;
+use crate::manifest::Workspace;
 use crate::patch::{self, LineKind, parse_diff};
 use crate::repo::{Git, Oid};
+use crate::upstream::gerrit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -310,6 +312,41 @@ pub fn standing(git: &Git, pin: Oid, patches: &[LoadedPatch]) -> Result<Vec<Stan
         });
     }
     Ok(out)
+}
+
+/// The Gerrit review state of the queue's Change-Ids (see
+/// [`gerrit::lookup`]), or `None` when the project names no `gerrit`.
+/// `pin` (the mirror and the pin commit, when resolved) supplies the
+/// upstream `.gitreview` for the defaults of `gerrit_project`.
+pub fn gerrit_answers(
+    ws: &Workspace,
+    queue: &super::Queue,
+    pin: Option<(&Git, Oid)>,
+    offline: bool,
+) -> Result<Option<gerrit::Answers>> {
+    let spec = ws.project(&queue.project)?;
+    if spec.gerrit.is_none() {
+        return Ok(None);
+    }
+    let gitreview = match pin {
+        Some((git, commit)) if spec.gerrit_project.is_none() => gerrit::gitreview_at(git, commit)?,
+        _ => None,
+    };
+    let Some(server) = gerrit::Gerrit::of(spec, gitreview.as_ref()) else {
+        return Ok(None);
+    };
+    let ids: Vec<String> = queue
+        .patches
+        .iter()
+        .filter_map(|p| patch::trailer(p.patch.message(), "Change-Id"))
+        .collect();
+    Ok(Some(gerrit::lookup(
+        ws,
+        &queue.project,
+        &server,
+        &ids,
+        offline,
+    )))
 }
 
 /// A stable patch-id: per file, the paths and the changed and context lines

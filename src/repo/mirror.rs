@@ -79,6 +79,11 @@ impl Git {
     /// Errors: [`Error::Upstream`] naming `url` (credentials removed) and
     /// quoting git's message, when `git` does not start or the fetch fails.
     pub fn fetch_mirror(&self, url: &str, progress: &dyn Progress) -> Result<()> {
+        self.fetch_refs(url, &MIRROR_REFSPECS, progress)
+    }
+
+    /// [`Git::fetch_mirror`] with other refspecs (`+refs/heads/master:refs/verda/x`).
+    pub fn fetch_refs(&self, url: &str, refspecs: &[&str], progress: &dyn Progress) -> Result<()> {
         let shown = redact_credentials(url);
         let meter = progress.child_progress();
         let git_draws = meter.is_some();
@@ -99,7 +104,7 @@ impl Git {
         if git_draws {
             command.arg("--progress");
         }
-        command.arg("--").arg(url).args(MIRROR_REFSPECS);
+        command.arg("--").arg(url).args(refspecs);
         for name in REPOSITORY_ENV {
             command.env_remove(name);
         }
@@ -143,6 +148,45 @@ impl Git {
             .and_then(|odb| odb.refresh())
             .git(|| format!("reading the mirror of {shown}"))?;
         Ok(())
+    }
+
+    /// `git push <url> <refspec>` from this repository, through the `git`
+    /// executable (ssh, credential helpers and the user's configuration
+    /// work). Returns what git and the remote said on stderr (Gerrit prints
+    /// the change URL there).
+    ///
+    /// Errors: [`Error::Upstream`] naming `url` (credentials removed) and
+    /// quoting git's message.
+    pub fn push(&self, url: &str, refspec: &str) -> Result<String> {
+        let shown = redact_credentials(url);
+        let mut command = Command::new("git");
+        command.arg("--git-dir").arg(self.repo.path()).args([
+            "push",
+            "--porcelain",
+            "--",
+            url,
+            refspec,
+        ]);
+        for name in REPOSITORY_ENV {
+            command.env_remove(name);
+        }
+        command.stdin(Stdio::null());
+        let output = command.output().map_err(|e| {
+            Error::Upstream(format!(
+                "pushing to {shown} needs the `git` executable, which did not start: {e}; install git"
+            ))
+        })?;
+        let said = String::from_utf8_lossy(&output.stderr).into_owned();
+        if !output.status.success() {
+            let mut lines = git_message(&output.stderr);
+            lines.extend(git_message(&output.stdout));
+            let quoted: String = lines.iter().map(|line| format!("    {line}\n")).collect();
+            return Err(Error::Upstream(format!(
+                "pushing {refspec} to {shown} failed ({}); git said:\n{quoted}check `gerrit_push` in verda-patch.toml, your ssh key or credentials (`git push {shown} {refspec}` shows the same)",
+                output.status
+            )));
+        }
+        Ok(redact_credentials(&said))
     }
 
     /// Resolve a pin (tag, branch or commit id) to a commit.

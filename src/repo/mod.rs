@@ -325,6 +325,82 @@ impl Git {
         Ok(id)
     }
 
+    /// A commit whose committer differs from its author (`propose`).
+    pub fn commit_as(
+        &self,
+        tree: Oid,
+        parent: Oid,
+        author: &Identity,
+        committer: &Identity,
+        message: &str,
+    ) -> Result<Oid> {
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .git(|| format!("reading tree {tree}"))?;
+        let parent = self
+            .repo
+            .find_commit(parent)
+            .git(|| format!("reading commit {parent}"))?;
+        let id = self
+            .repo
+            .commit(
+                None,
+                &signature(author)?,
+                &signature(committer)?,
+                message,
+                &tree,
+                &[&parent],
+            )
+            .git(|| "writing commit".into())?;
+        self.note_written(id);
+        Ok(id)
+    }
+
+    /// The committer git would record now, as `git var GIT_COMMITTER_IDENT`
+    /// finds it: `GIT_COMMITTER_NAME` / `GIT_COMMITTER_EMAIL`, else
+    /// `user.name` / `user.email` of this repository's configuration (global
+    /// included); `GIT_COMMITTER_DATE` (`@<seconds> [+hhmm]`, RFC 3339 or
+    /// RFC 2822), else the clock. Errors name what to set.
+    pub fn committer(&self) -> Result<Identity> {
+        let config = self
+            .repo
+            .config()
+            .git(|| "reading git configuration".into())?;
+        let get = |env: &str, key: &str| {
+            std::env::var(env)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .or_else(|| config.get_string(key).ok())
+                .filter(|v| !v.is_empty())
+        };
+        let (Some(name), Some(email)) = (
+            get("GIT_COMMITTER_NAME", "user.name"),
+            get("GIT_COMMITTER_EMAIL", "user.email"),
+        ) else {
+            return Err(Error::Usage(
+                "git does not know who you are: set `git config --global user.name \"Your Name\"` and `git config --global user.email you@example.org`".into(),
+            ));
+        };
+        let (seconds, offset_minutes) = match std::env::var("GIT_COMMITTER_DATE") {
+            Ok(date) if !date.trim().is_empty() => parse_git_date(&date).ok_or_else(|| {
+                Error::Usage(format!(
+                    "GIT_COMMITTER_DATE={date:?} is not a date verda-patch reads (`@<seconds> +hhmm`, RFC 3339 or RFC 2822)"
+                ))
+            })?,
+            _ => {
+                let now = chrono::Local::now();
+                (now.timestamp(), now.offset().local_minus_utc() / 60)
+            }
+        };
+        Ok(Identity {
+            name,
+            email,
+            seconds,
+            offset_minutes,
+        })
+    }
+
     pub fn commit_info(&self, id: Oid) -> Result<CommitInfo> {
         let commit = self
             .repo
@@ -846,6 +922,48 @@ fn git_order<'a>(entry: &'a git2::TreeEntry<'_>) -> impl Iterator<Item = u8> + '
 
 pub fn short(id: Oid) -> String {
     id.to_string()[..10].to_string()
+}
+
+/// `Name <email> 1700000000 +0100`, as git writes identities in commits.
+pub fn ident_line(who: &Identity) -> String {
+    let sign = if who.offset_minutes < 0 { '-' } else { '+' };
+    let offset = who.offset_minutes.abs();
+    format!(
+        "{} <{}> {} {sign}{:02}{:02}",
+        who.name,
+        who.email,
+        who.seconds,
+        offset / 60,
+        offset % 60
+    )
+}
+
+/// Seconds and offset (minutes) of `@<seconds> [+hhmm]`, `<seconds> +hhmm`,
+/// RFC 3339 or RFC 2822 dates.
+fn parse_git_date(text: &str) -> Option<(i64, i32)> {
+    let text = text.trim();
+    let raw = text.strip_prefix('@').unwrap_or(text);
+    let mut parts = raw.split_whitespace();
+    if let Some(Ok(seconds)) = parts.next().map(str::parse::<i64>) {
+        let offset = match parts.next() {
+            None => 0,
+            Some(zone) => {
+                let (sign, digits) = zone.split_at_checked(1)?;
+                let value: i32 = digits.parse().ok()?;
+                let minutes = value / 100 * 60 + value % 100;
+                match sign {
+                    "+" => minutes,
+                    "-" => -minutes,
+                    _ => return None,
+                }
+            }
+        };
+        return Some((seconds, offset));
+    }
+    let parsed = chrono::DateTime::parse_from_rfc3339(text)
+        .or_else(|_| chrono::DateTime::parse_from_rfc2822(text))
+        .ok()?;
+    Some((parsed.timestamp(), parsed.offset().local_minus_utc() / 60))
 }
 
 fn signature(who: &Identity) -> Result<git2::Signature<'static>> {

@@ -62,7 +62,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 ///       "message_diff": [DiffLine],                     // edited message, else []
 ///       "interdiff": null | {"basis": "same-base"|"replayed"|"results",
 ///                            "files": [{"path", "added", "removed", "lines": [DiffLine]}]},
-///       "note": string|null          // why an edited patch has no interdiff
+///       "note": string|null,         // why an edited patch has no interdiff
+///       "gerrit": string             // with `gerrit`: "under review on master, patch set 7 (url)",
+///                                    // "not proposed", …; absent when Gerrit did not answer
 ///     }],
 ///     "apply": null | {"ok": bool, "applied": 3, "total": 4, "pin_commit": "<hex>"},
 ///     "queue": [{"position", "path", "file", "subject",
@@ -166,6 +168,10 @@ pub struct PatchChange {
     pub message_diff: Vec<DiffLine>,
     pub interdiff: Option<Interdiff>,
     pub note: Option<String>,
+    /// Its changes on upstream Gerrit (`under review on master, patch set
+    /// 7 (url)`, `not proposed`), for a project with `gerrit`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gerrit: Option<String>,
 }
 
 /// What the old and the new version of a patch are compared on.
@@ -644,10 +650,45 @@ fn review_project(
     }
     result.changes.extend(removed_changes(&base_queue, &paired));
 
+    let on_mirror = pin_commit.map(|c| (&upstream.mirror, c));
+    result.findings.extend(crate::queue::lint::lint_gerrit(
+        &head.ws,
+        &head_queue,
+        on_mirror,
+    )?);
+    if let Some(answers) =
+        crate::queue::upstreamed::gerrit_answers(&head.ws, &head_queue, on_mirror, false)?
+    {
+        for change in &mut result.changes {
+            change.gerrit = gerrit_state(&answers, change.change_id.as_deref());
+        }
+    }
     if let Some(pin_commit) = pin_commit {
         result.hints = hints(&memory, &head_queue, base_pin_commit, pin_commit)?;
     }
     Ok(result)
+}
+
+/// A patch's changes on Gerrit in words; `None` when Gerrit did not answer.
+fn gerrit_state(
+    answers: &crate::upstream::gerrit::Answers,
+    change_id: Option<&str>,
+) -> Option<String> {
+    let changes = match change_id {
+        Some(id) => answers.of(id)?,
+        None if answers.warning.is_some() => return None,
+        None => &[],
+    };
+    if changes.is_empty() {
+        return Some("not proposed".into());
+    }
+    Some(
+        changes
+            .iter()
+            .map(|c| c.describe())
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
 }
 
 /// Head patches that look merged upstream: by ancestry or Change-Id in the
@@ -718,6 +759,7 @@ fn patch_change(
         message_diff: Vec::new(),
         interdiff: None,
         note: None,
+        gerrit: None,
     };
     let Some((b, old)) = old else {
         change.kinds.push(ChangeKind::Added);
@@ -796,6 +838,7 @@ fn removed_changes(base: &Queue, paired: &[Option<usize>]) -> Vec<PatchChange> {
             message_diff: Vec::new(),
             interdiff: None,
             note: None,
+            gerrit: None,
         })
         .collect()
 }

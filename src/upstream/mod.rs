@@ -3,6 +3,7 @@
 //! imported as a snapshot commit (tag = version) on the `upstream` branch,
 //! each newer import a child of the previous one, like `gbp import-orig`.
 
+pub mod gerrit;
 pub mod pypi;
 
 use std::path::PathBuf;
