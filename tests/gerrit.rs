@@ -679,3 +679,47 @@ fn review_shows_the_gerrit_state_of_each_changed_patch() {
     let (_, markdown, _) = fx.run(&["review", "--format", "markdown"]);
     assert!(markdown.contains("**On Gerrit**"), "{markdown}");
 }
+
+/// Copy `from` into `to`, recursively.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            copy_tree(&path, &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_bundled_nova_queue_lists_offline_on_a_fresh_clone() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let clone = tmp.path().join("clone");
+    copy_tree(&root.join("patches"), &clone.join("patches"));
+    std::fs::copy(
+        root.join("verda-patch.toml"),
+        clone.join("verda-patch.toml"),
+    )
+    .unwrap();
+    let output = assert_cmd::Command::cargo_bin("verda-patch")
+        .unwrap()
+        .current_dir(&clone)
+        .args(["list", "--upstream", "--offline"])
+        .env("VERDA_PATCH_CACHE", tmp.path().join("cache"))
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(0), "{out}{err}");
+    assert!(
+        err.contains("no answers from Gerrit at https://review.opendev.org are cached for nova"),
+        "{err}"
+    );
+    assert!(out.contains("has no 31.0.0 yet"), "{out}");
+    assert!(out.contains("upstreamable/0005-"), "{out}");
+}

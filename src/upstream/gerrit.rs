@@ -165,7 +165,7 @@ impl Gerrit {
             };
             let body = request
                 .call()
-                .map_err(|e| failed(e.to_string()))?
+                .map_err(|e| failed(http_error(e)))?
                 .into_string()
                 .map_err(|e| failed(e.to_string()))?;
             let lists = parse_answer(&body, chunk.len()).map_err(failed)?;
@@ -178,6 +178,23 @@ impl Gerrit {
             }
         }
         Ok(out)
+    }
+}
+
+/// ureq's error without the (long) query URL: `HTTP 500 Internal Server
+/// Error`, `Dns Failed: …`, `Network Error: timed out reading response`.
+fn http_error(error: ureq::Error) -> String {
+    match error {
+        ureq::Error::Status(code, response) => {
+            format!("HTTP {code} {}", response.status_text())
+        }
+        ureq::Error::Transport(transport) => match transport.message() {
+            Some(message) => format!("{}: {message}", transport.kind()),
+            None => match std::error::Error::source(&transport) {
+                Some(source) => format!("{}: {source}", transport.kind()),
+                None => transport.kind().to_string(),
+            },
+        },
     }
 }
 
