@@ -678,6 +678,8 @@ fn review_shows_the_gerrit_state_of_each_changed_patch() {
     assert!(text.contains("      gerrit: not proposed\n"), "{text}");
     let (_, markdown, _) = fx.run(&["review", "--format", "markdown"]);
     assert!(markdown.contains("**On Gerrit**"), "{markdown}");
+    let (_, html, _) = fx.run(&["review", "--format", "html"]);
+    assert!(html.contains("Gerrit: not proposed"), "{html}");
 }
 
 /// Copy `from` into `to`, recursively.
