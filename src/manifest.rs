@@ -37,8 +37,9 @@ pub struct ProjectSpec {
     /// The project's name on Gerrit (`openstack/nova`); default: `project=`
     /// of the upstream tree's `.gitreview`.
     pub gerrit_project: Option<String>,
-    /// Where `propose` pushes (any URL `git push` takes); default from the
-    /// upstream tree's `.gitreview`: `ssh://<user>@<host>:<port>/<project>`.
+    /// Where `propose` pushes (any URL `git push` takes; a relative path is
+    /// relative to the patch repo); default from the upstream tree's
+    /// `.gitreview`: `ssh://<user>@<host>:<port>/<project>`.
     pub gerrit_push: Option<String>,
     /// Seconds a cached Gerrit answer stays fresh (default 900).
     pub gerrit_ttl: Option<u64>,
@@ -93,7 +94,7 @@ impl ProjectSpec {
 /// A git "URL" that is a relative local path is relative to the patch repo.
 /// Like git, a colon before any slash makes it an scp-like ssh address
 /// (`gerrit:openstack/nova`, `git@host:path`), not a path.
-fn resolve_local(root: &Path, url: &str) -> String {
+pub(crate) fn resolve_local(root: &Path, url: &str) -> String {
     let scp_like = url
         .split_once(':')
         .is_some_and(|(host, _)| !host.contains('/'));
@@ -329,6 +330,25 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("[projects.nova]"), "{err}");
+    }
+
+    #[test]
+    fn gerrit_keys_need_a_gerrit_url() {
+        let parse = |extra: &str| {
+            Manifest::parse(
+                &format!("[projects.nova]\npypi = \"nova\"\npin = \"1\"\n{extra}"),
+                Path::new("verda-patch.toml"),
+            )
+        };
+        let err = parse("gerrit_project = \"openstack/nova\"\n").unwrap_err();
+        assert!(
+            err.to_string().contains("`gerrit_project` needs `gerrit ="),
+            "{err}"
+        );
+        let err = parse("gerrit = \"review.opendev.org\"\n").unwrap_err();
+        assert!(err.to_string().contains("http(s) URL"), "{err}");
+        let ok = parse("gerrit = \"https://review.opendev.org\"\ngerrit_ttl = 60\n").unwrap();
+        assert_eq!(ok.projects["nova"].gerrit_ttl, Some(60));
     }
 
     #[test]

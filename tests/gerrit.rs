@@ -451,11 +451,8 @@ fn propose(fx: &Fixture, args: &[&str]) -> (i32, String, String) {
 
 fn setup_propose(fx: &Fixture, server: &FakeGerrit) -> PathBuf {
     let target = push_target(fx);
-    with_gerrit(
-        fx,
-        server,
-        &format!("gerrit_push = \"{}\"\n", target.display()),
-    );
+    // A relative path, like a `git` source: relative to the patch repo.
+    with_gerrit(fx, server, "gerrit_push = \"../gerrit.git\"\n");
     target
 }
 

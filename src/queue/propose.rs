@@ -129,7 +129,7 @@ pub fn propose(
     let gitreview = gitreview_at(&upstream.mirror, pin)?;
     let server = Gerrit::of(spec, gitreview.as_ref())
         .ok_or_else(|| Error::Usage(format!("project `{project}` names no Gerrit")))?;
-    let push = server.push.clone().ok_or_else(|| {
+    let push = server.push.as_deref().map(|url| crate::manifest::resolve_local(&ws.root, url)).ok_or_else(|| {
         Error::Usage(format!(
             "where to push is unknown: the upstream tree has no .gitreview; set `gerrit_push = \"ssh://<user>@<host>:29418/<project>\"` in [projects.{project}] of verda-patch.toml"
         ))
