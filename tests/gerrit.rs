@@ -614,6 +614,64 @@ fn propose_stops_on_a_conflict_with_exit_3_in_a_work_tree_of_its_own() {
     );
     assert_eq!(fx.patch_files(), before);
     assert_eq!(git(&target, &["for-each-ref", "refs/for/"]), "");
+
+    // Another propose waits for this one.
+    let (code, _, err) = propose(&fx, &[UPSTREAMABLE_PATCH]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("propose --continue --project demo"), "{err}");
+    // Unresolved, --continue stops again.
+    let (code, _, err) = propose(&fx, &["--continue"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("app/weigher_cache.py still in conflict"),
+        "{err}"
+    );
+
+    // Resolved by hand: pushed on the tip with the resolution, recorded.
+    let work = fx.repo().join(".verda/propose/demo");
+    write(&work.join("app/weigher_cache.py"), "CACHE = {}  # merged\n");
+    git(&work, &["add", "app/weigher_cache.py"]);
+    let (code, out, err) = propose(&fx, &["--continue"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let pushed = git(&target, &["rev-parse", "refs/for/master"]);
+    assert_eq!(
+        git(
+            &target,
+            &["show", &format!("{pushed}:app/weigher_cache.py")]
+        ),
+        "CACHE = {}  # merged"
+    );
+    assert_eq!(
+        git(&target, &["rev-parse", &format!("{pushed}^")]),
+        git(&up, &["rev-parse", "HEAD"])
+    );
+    assert!(!work.exists());
+    let patch = std::fs::read_to_string(fx.patches().join(UPSTREAMABLE_PATCH)).unwrap();
+    assert!(
+        patch.contains(&format!(
+            "Upstream-Status: Submitted {}/q/{UPSTREAMABLE}\n",
+            server.url
+        )),
+        "{patch}"
+    );
+}
+
+#[test]
+fn propose_abort_drops_the_stopped_forward_port() {
+    let fx = fixture();
+    let server = FakeGerrit::start(Mode::Changes(HashMap::new()));
+    setup_propose(&fx, &server);
+    let up = fx.upstream();
+    write(&up.join("app/weigher_cache.py"), "CACHE = None\n");
+    git(&up, &["add", "-A"]);
+    git(&up, &["commit", "-q", "-m", "Upstream's own cache"]);
+    assert_eq!(propose(&fx, &[UPSTREAMABLE_PATCH]).0, 3);
+    let (code, out, err) = propose(&fx, &["--abort"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!fx.repo().join(".verda/propose/demo").exists());
+    let (code, _, err) = propose(&fx, &["--continue"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no propose stopped on a conflict"), "{err}");
 }
 
 #[test]

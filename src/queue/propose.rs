@@ -49,7 +49,8 @@ pub struct Proposal {
     pub change_id: String,
     /// The Change-Id was made now (and written to the patch file).
     pub change_id_added: bool,
-    /// `clean` (the branch has the patch's base) or `3-way`.
+    /// `clean` (the branch has the patch's base), `3-way`, or `resolved by
+    /// hand` (`--continue`).
     pub forward_port: &'static str,
     /// The push URL, credentials removed.
     pub push: String,
@@ -94,6 +95,59 @@ pub fn find_patch(
     )))
 }
 
+/// Where a proposal goes: the server, the push URL and the branch tip.
+struct Target {
+    project: String,
+    server: Gerrit,
+    push: String,
+    branch: String,
+    tip: Oid,
+    topic: Option<String>,
+}
+
+/// A forward-port stopped on a conflict, kept in `.verda/propose/<project>.json`
+/// beside its work tree until `--continue` or `--abort`.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+struct Stopped {
+    /// The patch's series entry.
+    patch: String,
+    branch: String,
+    topic: Option<String>,
+    /// The upstream branch tip the work tree starts from.
+    onto: String,
+    push: String,
+}
+
+fn state_path(ws: &Workspace, project: &str) -> PathBuf {
+    ws.state_dir()
+        .join("propose")
+        .join(format!("{project}.json"))
+}
+
+/// The project whose forward-port stopped on a conflict: the one named, or
+/// the only one.
+pub fn stopped_project(ws: &Workspace, named: Option<&str>) -> Result<String> {
+    let stopped: Vec<String> = ws
+        .manifest
+        .projects
+        .keys()
+        .filter(|p| named.is_none_or(|n| n == p.as_str()))
+        .filter(|p| state_path(ws, p).is_file())
+        .cloned()
+        .collect();
+    match stopped.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(Error::Usage(format!(
+            "no propose stopped on a conflict{}; nothing to continue or abort",
+            named.map(|n| format!(" in {n}")).unwrap_or_default()
+        ))),
+        many => Err(Error::Usage(format!(
+            "proposals stopped in {}; name one with --project",
+            many.join(", ")
+        ))),
+    }
+}
+
 /// Forward-port patch `index` of `queue` onto the upstream branch and push
 /// it to Gerrit (see the module documentation).
 ///
@@ -110,7 +164,6 @@ pub fn propose(
     progress: &dyn Progress,
 ) -> Result<Proposal> {
     let project = &queue.project;
-    let spec = ws.project(project)?;
     let loaded = &queue.patches[index];
     if loaded.category() != Category::Upstreamable {
         return Err(Error::Usage(format!(
@@ -119,27 +172,168 @@ pub fn propose(
             loaded.category()
         )));
     }
-    if spec.gerrit.is_none() {
-        return Err(Error::Usage(format!(
-            "project `{project}` names no Gerrit; add `gerrit = \"https://review.example.org\"` (and `gerrit_push` if the upstream tree has no .gitreview) to [projects.{project}] in verda-patch.toml"
+    if state_path(ws, project).is_file() {
+        return Err(Error::Refused(format!(
+            "a propose in {project} stopped on a conflict ({}); finish it with `verda-patch propose --continue --project {project}` or drop it with `--abort`",
+            ws.rel(&conflict_dir(ws, project))
         )));
     }
     let upstream = Upstream::open(ws, project)?;
-    let pin = upstream.resolve(ws, &spec.pin, progress)?;
+    let pin = upstream.resolve(ws, &ws.project(project)?.pin, progress)?;
+    let target = target(ws, &upstream, pin, options, progress)?;
+
+    // The patch as the queue builds it on the pin: its parent and its result.
+    let git = &upstream.mirror;
+    let built = build::build(git, pin, &queue.patches[..=index], None, progress)?;
+    let base = if index == 0 {
+        pin
+    } else {
+        built[index - 1].commit
+    };
+    let patched = built[index].commit;
+    let (base_tree, tip_tree, patched_tree) = (
+        git.tree_of(base)?,
+        git.tree_of(target.tip)?,
+        git.tree_of(patched)?,
+    );
+    let (tree, forward_port) = if base_tree == tip_tree {
+        (patched_tree, "clean")
+    } else {
+        match git.merge_trees(base_tree, tip_tree, patched_tree, |_| None)? {
+            Ok(tree) => (tree, "3-way"),
+            Err(conflicts) => {
+                let files: Vec<String> = conflicts.into_iter().map(|c| c.path).collect();
+                return Err(conflict(
+                    ws, queue, loaded, git, &target, patched, &files, options,
+                )?);
+            }
+        }
+    };
+    finish(
+        ws,
+        loaded,
+        git,
+        &target,
+        tree,
+        forward_port,
+        options.dry_run,
+        progress,
+    )
+}
+
+/// Push the forward-port the user finished in `.verda/propose/<project>`
+/// (conflicts resolved and `git add`ed), record it in the patch file, and
+/// remove the work tree.
+///
+/// Errors: [`Error::Conflict`] while paths are still in conflict; those of
+/// [`propose`].
+pub fn continue_stopped(
+    ws: &Workspace,
+    project: &str,
+    progress: &dyn Progress,
+) -> Result<Proposal> {
+    let state_file = state_path(ws, project);
+    let stopped: Stopped =
+        fsutil::read_json(&state_file, "delete it and run `verda-patch propose` again")?
+            .ok_or_else(|| {
+                Error::Usage(format!("no propose stopped on a conflict in {project}"))
+            })?;
+    let queue = Queue::load(ws, project)?;
+    let index = queue
+        .patches
+        .iter()
+        .position(|p| p.path == stopped.patch)
+        .ok_or_else(|| {
+            Error::Refused(format!(
+                "{} is no longer in patches/{project}/series; `verda-patch propose --abort --project {project}` drops the stopped propose",
+                stopped.patch
+            ))
+        })?;
+    let dir = conflict_dir(ws, project);
+    let work = Git::open(&dir)?;
+    let left = work.index_conflicts()?;
+    if !left.is_empty() {
+        return Err(Error::Conflict(format!(
+            "{} still in conflict in {}: resolve, `git add`, then `verda-patch propose --continue --project {project}`",
+            left.join(", "),
+            ws.rel(&dir)
+        )));
+    }
+    let tree = work.index_tree()?;
+    let upstream = Upstream::open(ws, project)?;
+    let pin = upstream.resolve(ws, &ws.project(project)?.pin, progress)?;
     let gitreview = gitreview_at(&upstream.mirror, pin)?;
-    let server = Gerrit::of(spec, gitreview.as_ref())
-        .ok_or_else(|| Error::Usage(format!("project `{project}` names no Gerrit")))?;
-    let push = server.push.as_deref().map(|url| crate::manifest::resolve_local(&ws.root, url)).ok_or_else(|| {
-        Error::Usage(format!(
-            "where to push is unknown: the upstream tree has no .gitreview; set `gerrit_push = \"ssh://<user>@<host>:29418/<project>\"` in [projects.{project}] of verda-patch.toml"
-        ))
-    })?;
+    let server =
+        Gerrit::of(ws.project(project)?, gitreview.as_ref()).ok_or_else(|| no_gerrit(project))?;
+    let target = Target {
+        project: project.to_string(),
+        server,
+        push: stopped.push,
+        branch: stopped.branch,
+        tip: Oid::from_str(&stopped.onto)
+            .map_err(|_| Error::invalid(&state_file, None, "`onto` is not a commit id"))?,
+        topic: stopped.topic,
+    };
+    // The work tree holds the resolved blobs (and borrows the rest).
+    let proposal = finish(
+        ws,
+        &queue.patches[index],
+        &work,
+        &target,
+        tree,
+        "resolved by hand",
+        false,
+        progress,
+    )?;
+    abort(ws, project)?;
+    Ok(proposal)
+}
+
+/// Drop a propose stopped on a conflict: its work tree and state.
+pub fn abort(ws: &Workspace, project: &str) -> Result<()> {
+    let dir = conflict_dir(ws, project);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).at(&dir)?;
+    }
+    let state = state_path(ws, project);
+    if state.exists() {
+        std::fs::remove_file(&state).at(&state)?;
+    }
+    Ok(())
+}
+
+fn no_gerrit(project: &str) -> Error {
+    Error::Usage(format!(
+        "project `{project}` names no Gerrit; add `gerrit = \"https://review.example.org\"` (and `gerrit_push` if the upstream tree has no .gitreview) to [projects.{project}] in verda-patch.toml"
+    ))
+}
+
+/// The server, push URL and branch, and the branch tip fetched now.
+fn target(
+    ws: &Workspace,
+    upstream: &Upstream,
+    pin: Oid,
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<Target> {
+    let project = &upstream.project;
+    let gitreview = gitreview_at(&upstream.mirror, pin)?;
+    let server =
+        Gerrit::of(ws.project(project)?, gitreview.as_ref()).ok_or_else(|| no_gerrit(project))?;
+    let push = server
+        .push
+        .as_deref()
+        .map(|url| crate::manifest::resolve_local(&ws.root, url))
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "where to push is unknown: the upstream tree has no .gitreview; set `gerrit_push = \"ssh://<user>@<host>:29418/<project>\"` in [projects.{project}] of verda-patch.toml"
+            ))
+        })?;
     let branch = options
         .branch
         .clone()
         .or_else(|| gitreview.as_ref().and_then(|g| g.default_branch.clone()))
         .unwrap_or_else(|| "master".into());
-
     // The upstream branch tip, as upstream has it now.
     let tip_ref = format!("refs/verda/propose/{branch}");
     let from = match &upstream.source {
@@ -157,39 +351,45 @@ pub fn propose(
             redact_credentials(&from)
         ))
     })?;
+    Ok(Target {
+        project: project.clone(),
+        server,
+        push,
+        branch,
+        tip,
+        topic: options.topic.clone(),
+    })
+}
 
-    // The patch as the queue builds it on the pin: its parent and its result.
-    let git = &upstream.mirror;
-    let built = build::build(git, pin, &queue.patches[..=index], None, progress)?;
-    let base = if index == 0 {
-        pin
-    } else {
-        built[index - 1].commit
-    };
-    let patched = built[index].commit;
-    let (base_tree, tip_tree, patched_tree) =
-        (git.tree_of(base)?, git.tree_of(tip)?, git.tree_of(patched)?);
-    let (tree, forward_port) = if base_tree == tip_tree {
-        (patched_tree, "clean")
-    } else {
-        match git.merge_trees(base_tree, tip_tree, patched_tree, |_| None)? {
-            Ok(tree) => (tree, "3-way"),
-            Err(conflicts) => {
-                let files: Vec<String> = conflicts.into_iter().map(|c| c.path).collect();
-                return Err(conflict(
-                    ws, queue, loaded, git, tip, patched, &branch, &push, &files, options,
-                )?);
-            }
-        }
-    };
-    if tree == tip_tree {
+/// Commit `tree` on the branch tip in `git` with the patch's author and
+/// message (its Change-Id kept or made), push it, and record the change in
+/// the patch file; in a dry run, only the commit.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    ws: &Workspace,
+    loaded: &LoadedPatch,
+    git: &Git,
+    target: &Target,
+    tree: Oid,
+    forward_port: &'static str,
+    dry_run: bool,
+    progress: &dyn Progress,
+) -> Result<Proposal> {
+    let Target {
+        project,
+        server,
+        push,
+        branch,
+        tip,
+        topic,
+    } = target;
+    if tree == git.tree_of(*tip)? {
         return Err(Error::Refused(format!(
             "{} changes nothing on upstream {branch} ({}): upstream already has it; set `Upstream-Status: Accepted` or drop the patch",
             loaded.display(),
-            short(tip)
+            short(*tip)
         )));
     }
-
     // The upstream commit: the patch's message without downstream-only
     // trailers, with its Change-Id.
     let committer = git.committer()?;
@@ -204,13 +404,13 @@ pub fn propose(
     };
     let commit = git.commit_as(
         tree,
-        tip,
+        *tip,
         &build::identity(&loaded.patch),
         &committer,
         &message,
     )?;
     let mut refspec = format!("{commit}:refs/for/{branch}");
-    if let Some(topic) = &options.topic {
+    if let Some(topic) = topic {
         refspec.push_str(&format!("%topic={topic}"));
     }
     let mut proposal = Proposal {
@@ -222,21 +422,21 @@ pub fn propose(
         change_id: change_id.clone(),
         change_id_added,
         forward_port,
-        push: redact_credentials(&push),
+        push: redact_credentials(push),
         refspec: refspec.clone(),
         url: format!("{}/q/{change_id}", server.server),
-        dry_run: options.dry_run,
+        dry_run,
     };
-    if options.dry_run {
+    if dry_run {
         return Ok(proposal);
     }
     let _lock = crate::lock::Lock::acquire(ws, "propose")?;
     progress.begin(&format!("pushing to {}", proposal.push), None);
-    let said = git.push(&push, &refspec);
+    let said = git.push(push, &refspec);
     progress.end();
     let said = said?;
     proposal.url = change_url(&said)
-        .or_else(|| url_from_gerrit(&server, &change_id, &branch))
+        .or_else(|| url_from_gerrit(server, &change_id, branch))
         .unwrap_or(proposal.url);
 
     // Record it in the patch file: Change-Id and Upstream-Status.
@@ -301,20 +501,19 @@ pub fn conflict_dir(ws: &Workspace, project: &str) -> PathBuf {
 }
 
 /// Leave the conflicted forward-port in `.verda/propose/<project>` (not in
-/// a dry run) and say how to finish it.
+/// a dry run), remember it for `--continue`, and say how to finish it.
 #[allow(clippy::too_many_arguments)]
 fn conflict(
     ws: &Workspace,
     queue: &Queue,
     loaded: &LoadedPatch,
     git: &Git,
-    tip: Oid,
+    target: &Target,
     patched: Oid,
-    branch: &str,
-    push: &str,
     files: &[String],
     options: &Options,
 ) -> Result<Error> {
+    let (branch, tip) = (&target.branch, target.tip);
     let listed = files.join(", ");
     if options.dry_run {
         return Ok(Error::Conflict(format!(
@@ -323,20 +522,30 @@ fn conflict(
             short(tip)
         )));
     }
-    let dir = conflict_dir(ws, &queue.project);
+    let project = &queue.project;
+    let dir = conflict_dir(ws, project);
     if dir.exists() {
         std::fs::remove_dir_all(&dir).at(&dir)?;
     }
-    let work = Git::init_worktree(&dir, &queue.project, &git.objects_dir())?;
+    let work = Git::init_worktree(&dir, project, &git.objects_dir())?;
     work.checkout(None, git.tree_of(tip)?, &[], &crate::progress::Silent)?;
     work.set_branch_head(branch, tip, "verda-patch: propose")?;
     work.cherry_pick_into_worktree(patched)?;
     let message = patch::without_trailer(loaded.patch.message(), "Upstream-Status");
     let merge_msg = work.path().join("MERGE_MSG");
     std::fs::write(&merge_msg, message).at(&merge_msg)?;
-    let shown = redact_credentials(push);
+    fsutil::write_json(
+        &state_path(ws, project),
+        &Stopped {
+            patch: loaded.path.clone(),
+            branch: branch.clone(),
+            topic: target.topic.clone(),
+            onto: tip.to_string(),
+            push: target.push.clone(),
+        },
+    )?;
     Ok(Error::Conflict(format!(
-        "{} conflicts with upstream {branch} ({}) in {listed}; the forward-port is in {} with conflict markers: resolve them, `git add` and `git commit` there, then `git push {shown} HEAD:refs/for/{branch}` and set `Upstream-Status: Submitted <change URL>` in the patch (or fix the patch and run `verda-patch propose` again)",
+        "{} conflicts with upstream {branch} ({}) in {listed}; the forward-port is in {} with conflict markers: resolve them and `git add` there, then `verda-patch propose --continue --project {project}` (or `--abort`)",
         loaded.display(),
         short(tip),
         ws.rel(&dir)
