@@ -615,6 +615,13 @@ fn propose_stops_on_a_conflict_with_exit_3_in_a_work_tree_of_its_own() {
     assert_eq!(fx.patch_files(), before);
     assert_eq!(git(&target, &["for-each-ref", "refs/for/"]), "");
 
+    let (_, status, _) = fx.run(&["status"]);
+    assert!(
+        status.contains(&format!(
+            "propose of {UPSTREAMABLE_PATCH} stopped on a conflict in .verda/propose/demo"
+        )),
+        "{status}"
+    );
     // Another propose waits for this one.
     let (code, _, err) = propose(&fx, &[UPSTREAMABLE_PATCH]);
     assert_eq!(code, 1, "{err}");

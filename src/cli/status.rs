@@ -116,6 +116,12 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                     i.what
                 );
             }
+            if let Some(patch) = &s.propose_stopped {
+                println!(
+                    "  propose of {patch} stopped on a conflict in .verda/propose/{}",
+                    s.project
+                );
+            }
             if let Some(advice) = &s.advice {
                 println!("  next: {advice}");
             }

@@ -124,6 +124,15 @@ fn state_path(ws: &Workspace, project: &str) -> PathBuf {
         .join(format!("{project}.json"))
 }
 
+/// The series entry of the patch whose propose stopped on a conflict in
+/// `project`, if one did (for `status`).
+pub fn stopped_patch(ws: &Workspace, project: &str) -> Option<String> {
+    fsutil::read_json::<Stopped>(&state_path(ws, project), "")
+        .ok()
+        .flatten()
+        .map(|s| s.patch)
+}
+
 /// The project whose forward-port stopped on a conflict: the one named, or
 /// the only one.
 pub fn stopped_project(ws: &Workspace, named: Option<&str>) -> Result<String> {

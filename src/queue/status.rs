@@ -109,6 +109,10 @@ pub struct ProjectStatus {
     /// An apply or export that was killed (or failed) half-way, outside a
     /// rebase (which finishes or undoes its own).
     pub interrupted: Option<Interrupted>,
+    /// A `propose` stopped on a conflict: the patch (series entry) whose
+    /// forward-port waits in `.verda/propose/<project>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub propose_stopped: Option<String>,
     /// What to run next, if anything.
     pub advice: Option<String>,
 }
@@ -246,7 +250,15 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
             (None, None) => advice,
         },
     };
+    let propose_stopped = super::propose::stopped_patch(ws, project);
+    let advice = match (&propose_stopped, advice) {
+        (Some(patch), None) => Some(format!(
+            "the propose of {patch} stopped on a conflict; resolve it in .verda/propose/{project} and `git add`, then `verda-patch propose --continue --project {project}` (or --abort)"
+        )),
+        (_, advice) => advice,
+    };
     Ok(ProjectStatus {
+        propose_stopped,
         project: project.to_string(),
         source: upstream.describe(),
         pin: spec.pin.clone(),
