@@ -256,6 +256,28 @@ fn list_upstream_shows_each_change_per_branch_asked_once_and_cached() {
 }
 
 #[test]
+fn list_upstream_text_reads_like_this() {
+    let fx = fixture();
+    let server = FakeGerrit::start(Mode::Changes(queue_changes()));
+    with_gerrit(&fx, &server, "");
+    let (code, out, err) = fx.run(&["list", "--upstream"]);
+    assert_eq!(code, 0, "{err}");
+    let out = out.replace(&server.url, "http://[GERRIT]");
+    insta::assert_snapshot!("list-upstream-gerrit", out);
+    let (_, cached, _) = fx.run(&["list", "--upstream"]);
+    let cached = cached.replace(&server.url, "http://[GERRIT]");
+    let fetched = cached
+        .lines()
+        .find(|l| l.contains("(cached "))
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        cached.replace(&fetched, "      gerrit: http://[GERRIT] (asked now)"),
+        out
+    );
+}
+
+#[test]
 fn an_expired_cache_is_asked_again() {
     let fx = fixture();
     let server = FakeGerrit::start(Mode::Changes(queue_changes()));
