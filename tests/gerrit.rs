@@ -758,6 +758,11 @@ fn review_shows_the_gerrit_state_of_each_changed_patch() {
             (UPSTREAMABLE_PATCH.to_string(), "not proposed".to_string()),
         ]
     );
+    let findings = review["projects"][0]["findings"].to_string();
+    assert!(
+        findings.contains("is upstreamable but not proposed"),
+        "{findings}"
+    );
     let (_, text, _) = fx.run(&["review"]);
     assert!(text.contains("      gerrit: not proposed\n"), "{text}");
     let (_, markdown, _) = fx.run(&["review", "--format", "markdown"]);

@@ -68,11 +68,11 @@ pub fn check(ws: &Workspace, project: &str, progress: &dyn Progress) -> Result<P
         }
         Err(e) => return Err(e),
     };
-    result.findings.extend(super::lint::lint_gerrit(
-        ws,
-        &queue,
-        Some((&upstream.mirror, pin)),
-    )?);
+    let on_mirror = Some((&upstream.mirror, pin));
+    if let Some(answers) = super::upstreamed::gerrit_answers(ws, &queue, on_mirror, false)? {
+        let findings = super::lint::lint_gerrit(&queue, &answers, on_mirror)?;
+        result.findings.extend(findings);
+    }
     let memory = Git::open_in_memory(upstream.mirror.path())?;
     let (applied, findings) = build_checked(&memory, pin, &spec.pin, &queue, None, progress)?;
     result.applied = applied;

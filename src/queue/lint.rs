@@ -153,17 +153,15 @@ pub fn lint_queue_in(ws: &Workspace, queue: &Queue, files: &RepoFiles<'_>) -> Re
 /// that no change carries and no `Upstream-Status: Submitted` names; a
 /// `Submitted <url>` whose change was abandoned; a patch whose change merged
 /// (naming the release that `rebase --to` drops it with, when the mirror has
-/// one). A server that did not answer is a warning naming it. `pin` (the
-/// mirror and the pin commit) gives `.gitreview` and the releases.
+/// one). A server that did not answer is a warning naming it. `answers`
+/// come from [`super::upstreamed::gerrit_answers`]; `pin` (the mirror and
+/// the pin commit) gives the releases.
 pub fn lint_gerrit(
-    ws: &Workspace,
     queue: &Queue,
+    answers: &crate::upstream::gerrit::Answers,
     pin: Option<(&crate::repo::Git, crate::repo::Oid)>,
 ) -> Result<Vec<Finding>> {
     use crate::upstream::gerrit::{Status, number_in_url};
-    let Some(answers) = super::upstreamed::gerrit_answers(ws, queue, pin, false)? else {
-        return Ok(Vec::new());
-    };
     let mut findings = Vec::new();
     if let Some(warning) = &answers.warning {
         findings.push(Finding::warning(

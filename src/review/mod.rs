@@ -606,6 +606,13 @@ fn review_project(
         });
         head_built = built;
     }
+    // Gerrit's review state: lint, and the state of each changed patch below.
+    let on_mirror = pin_commit.map(|c| (&upstream.mirror, c));
+    let gerrit = crate::queue::upstreamed::gerrit_answers(&head.ws, &head_queue, on_mirror, false)?;
+    if let Some(answers) = &gerrit {
+        let findings = crate::queue::lint::lint_gerrit(&head_queue, answers, on_mirror)?;
+        result.findings.extend(findings);
+    }
     if !result.changed {
         result.unchanged = head_queue.patches.len();
         return Ok(result);
@@ -650,17 +657,9 @@ fn review_project(
     }
     result.changes.extend(removed_changes(&base_queue, &paired));
 
-    let on_mirror = pin_commit.map(|c| (&upstream.mirror, c));
-    result.findings.extend(crate::queue::lint::lint_gerrit(
-        &head.ws,
-        &head_queue,
-        on_mirror,
-    )?);
-    if let Some(answers) =
-        crate::queue::upstreamed::gerrit_answers(&head.ws, &head_queue, on_mirror, false)?
-    {
+    if let Some(answers) = &gerrit {
         for change in &mut result.changes {
-            change.gerrit = gerrit_state(&answers, change.change_id.as_deref());
+            change.gerrit = gerrit_state(answers, change.change_id.as_deref());
         }
     }
     if let Some(pin_commit) = pin_commit {
