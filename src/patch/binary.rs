@@ -203,6 +203,90 @@ pub fn apply_delta(src: &[u8], delta: &[u8]) -> Result<Vec<u8>, BinaryError> {
 mod tests {
     use super::*;
 
+    /// Bytes from xorshift64, reproducible.
+    fn noise(seed: u64, len: usize) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect()
+    }
+
+    /// `git diff --binary` of modified (so git picks deltas), added and
+    /// deleted binary files: applying each forward section to the old bytes
+    /// gives what `git apply` gives, and each reverse section gives back the
+    /// old bytes (`git apply -R`).
+    #[test]
+    fn git_binary_diffs_apply_both_ways() {
+        use crate::patch::test_git;
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path();
+        test_git::init(repo);
+        let mut olds: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut news: Vec<(String, Vec<u8>)> = Vec::new();
+        for seed in 1..=6u64 {
+            let len = 500 + 4000 * seed as usize;
+            let old = noise(seed, len);
+            let mut new = old.clone();
+            // A few scattered edits, an insertion and a cut.
+            for k in 0..seed as usize {
+                let at = (k * 997 + 13) % new.len();
+                new[at] ^= 0x5a;
+            }
+            new.splice(len / 3..len / 3, noise(seed + 100, 70));
+            new.truncate(new.len() - 50);
+            olds.push((format!("m{seed}.bin"), old));
+            news.push((format!("m{seed}.bin"), new));
+        }
+        olds.push(("gone.bin".into(), noise(42, 3000)));
+        news.push(("born.bin".into(), noise(43, 2500)));
+        news.push(("tiny.bin".into(), vec![0, 1, 2]));
+        for (name, bytes) in &olds {
+            std::fs::write(repo.join(name), bytes).unwrap();
+        }
+        test_git::ok(repo, &["add", "-A"], &[]);
+        test_git::ok(repo, &["commit", "-qm", "old"], &[]);
+        std::fs::remove_file(repo.join("gone.bin")).unwrap();
+        for (name, bytes) in &news {
+            std::fs::write(repo.join(name), bytes).unwrap();
+        }
+        test_git::ok(repo, &["add", "-A"], &[]);
+        let diff = test_git::ok(repo, &["diff", "--cached", "--binary", "--no-renames"], &[]);
+        let files = crate::patch::parse_diff(&diff).unwrap();
+        assert_eq!(files.len(), 9, "{}", String::from_utf8_lossy(&diff));
+        // What git apply makes of the same diff on the old tree.
+        test_git::ok(repo, &["reset", "-q", "--hard", "HEAD"], &[]);
+        let patch_file = repo.join(".git/p.diff");
+        std::fs::write(&patch_file, &diff).unwrap();
+        test_git::ok(repo, &["apply", ".git/p.diff"], &[]);
+        let mut deltas = 0;
+        for file in &files {
+            let binary = file.binary.as_ref().expect("a binary patch");
+            let forward = binary.forward.as_ref().unwrap();
+            let reverse = binary.reverse.as_ref().unwrap();
+            deltas += usize::from(forward.method == BinaryMethod::Delta);
+            let old = file
+                .old_path
+                .as_ref()
+                .map(|p| olds.iter().find(|(n, _)| n == p).unwrap().1.clone())
+                .unwrap_or_default();
+            let new = apply_binary(&old, forward).unwrap();
+            match &file.new_path {
+                Some(path) => {
+                    assert_eq!(new, std::fs::read(repo.join(path)).unwrap(), "{path}");
+                }
+                None => assert!(new.is_empty()),
+            }
+            assert_eq!(apply_binary(&new, reverse).unwrap(), old);
+        }
+        assert!(deltas >= 4, "only {deltas} delta sections");
+        assert!(!repo.join("gone.bin").exists());
+    }
+
     #[test]
     fn base85_lines_decode() {
         // "hello" deflated is not needed here: a known base85 group.

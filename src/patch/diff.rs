@@ -747,6 +747,8 @@ fn traditional_name(text: &[u8], p: usize, def: Option<Vec<u8>>) -> Option<Vec<u
     }
     let name = match start {
         Some(start) if start < full.len() => full[start..].to_vec(),
+        // git keeps a name without as many directories as -p strips.
+        None if def.is_none() && !full.is_empty() && !full.contains(&b'/') => full,
         _ => return def,
     };
     match def {
@@ -1035,6 +1037,172 @@ mod tests {
         assert_eq!(files[1].change, FileChange::Add);
         assert_eq!(files[1].new_path.as_deref(), Some("new"));
         assert_eq!(used, input.len() - "-- \n2.47.0\n".len());
+    }
+
+    /// Names and creations/deletions as `git apply --numstat --summary`
+    /// reads them: (name, "create" | "delete" | "modify") per file.
+    fn git_reads(dir: &std::path::Path, diff: &[u8]) -> Vec<(String, String)> {
+        std::fs::write(dir.join("p.diff"), diff).unwrap();
+        let out =
+            crate::patch::test_git::ok(dir, &["apply", "--numstat", "--summary", "p.diff"], &[]);
+        let text = String::from_utf8(out).unwrap();
+        let mut files: Vec<(String, String)> = Vec::new();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix(' ') {
+                let (kind, name) = rest.split_once(' ').unwrap();
+                let name = match name.strip_prefix("mode ") {
+                    Some(moded) => moded.split_once(' ').unwrap().1,
+                    None => name,
+                };
+                let entry = files.iter_mut().find(|(n, _)| n == name).unwrap();
+                entry.1 = kind.to_string();
+            } else {
+                let name = line.splitn(3, '\t').nth(2).unwrap();
+                files.push((name.to_string(), "modify".to_string()));
+            }
+        }
+        files
+    }
+
+    fn we_read(diff: &[u8]) -> Vec<(String, String)> {
+        parse_diff(diff)
+            .unwrap()
+            .into_iter()
+            .map(|f| {
+                let kind = match f.change {
+                    FileChange::Add => "create",
+                    FileChange::Delete => "delete",
+                    _ => "modify",
+                };
+                let name = f.new_path.or(f.old_path).unwrap();
+                (name, kind.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn traditional_headers_read_like_git_apply() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::patch::test_git::init(dir.path());
+        let add = "@@ -0,0 +1,2 @@\n+a\n+b\n";
+        let del = "@@ -1 +0,0 @@\n-x\n";
+        let modify = "@@ -1 +1 @@\n-x\n+y\n";
+        let cases: Vec<String> = vec![
+            // diff -ruN: a leading directory, fractional seconds, epoch sides.
+            format!(
+                "--- foo-1.0.orig/new.c\t1970-01-01 00:00:00.000000000 +0000\n\
+                 +++ foo-1.0/new.c\t2024-01-02 03:04:05.123456789 +0100\n{add}\
+                 --- foo-1.0.orig/dir/old.c\t2024-01-02 03:04:05.000000000 +0000\n\
+                 +++ foo-1.0/dir/old.c\t1969-12-31 19:00:00.000000000 -0500\n{del}\
+                 --- foo-1.0.orig/dir/m.c\t2024-01-02 03:04:05.000000000 +0000\n\
+                 +++ foo-1.0/dir/m.c\t2024-01-02 03:04:06.000000000 +0000\n{modify}"
+            ),
+            // -p0 names with space-separated timestamps.
+            format!(
+                "--- x.c 2024-01-01 10:00:00 +0000\n+++ x.c 2024-01-02 10:00:00 +0000\n{modify}"
+            ),
+            // Spaces in names, a tab before a loose timestamp, /dev/null with one.
+            format!(
+                "--- a/with space.c\t2024\n+++ b/with space.c\n{modify}\
+                 --- /dev/null\t1970-01-01 00:00:00 +0000\n+++ b/n.txt\n{add}"
+            ),
+            // Backup names: the shorter one wins.
+            format!("--- x.c.orig\t2024-01-01\n+++ x.c\t2024-01-02\n{modify}"),
+            format!("--- d/x.c\n+++ d/x.c~\n{modify}"),
+            // Near-epoch stamps are not epoch; epoch in another zone is.
+            format!(
+                "--- a/e1.c\t1970-01-01 00:00:01 +0000\n+++ b/e1.c\t2024-01-01 00:00:00 +0000\n{modify}\
+                 --- a/e2.c\t1970-01-01 01:00:00 +0100\n+++ b/e2.c\t2024-01-01 00:00:00 +0000\n{add}\
+                 --- a/e3.c\t1970-01-01 00:00:00.5 +0000\n+++ b/e3.c\t2024-01-01 00:00:00 +0000\n{modify}\
+                 --- a/e4.c\t2024-01-01 00:00:00 +0000\n+++ b/e4.c\t1970-01-01 05:30:00 +05:30\n{del}"
+            ),
+            // A name without the directory -p1 strips, after one with it.
+            format!("--- a/b/x.c\n+++ a/b/x.c\n{modify}--- y.c\n+++ y.c\n{modify}"),
+            format!("--- y.c\n+++ y.c\n{modify}--- a/b/x.c\n+++ a/b/x.c\n{modify}"),
+        ];
+        for case in cases {
+            assert_eq!(
+                we_read(case.as_bytes()),
+                git_reads(dir.path(), case.as_bytes()),
+                "{case}"
+            );
+        }
+    }
+
+    /// Real `diff -ruN` output (creations, deletions, subdirectories, dates
+    /// in a zone west of GMT) applied by `git apply` and by us.
+    #[test]
+    fn diff_recursive_new_file_applies_like_git_apply() {
+        use std::collections::BTreeMap;
+        let tmp = tempfile::tempdir().unwrap();
+        let (old, new) = (tmp.path().join("pkg-1.0.orig"), tmp.path().join("pkg-1.0"));
+        let old_files: &[(&str, &str)] = &[
+            ("keep.c", "a\nb\nc\nd\n"),
+            ("src/gone.c", "bye\nnow\n"),
+            ("src/edit.c", "1\n2\n3\n4\n5\n6\n7\n"),
+            ("empty-later.txt", "only line\n"),
+        ];
+        let new_files: &[(&str, &str)] = &[
+            ("keep.c", "a\nb\nc\nd\n"),
+            ("src/edit.c", "1\n2\nthree\n4\n5\n6\n7\neight\n"),
+            ("src/new/born.c", "hello\nworld\n"),
+            ("empty-later.txt", ""),
+        ];
+        for (root, files) in [(&old, old_files), (&new, new_files)] {
+            for (path, text) in files {
+                let path = root.join(path);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
+            }
+        }
+        for tz in ["UTC", "EST5EDT"] {
+            let out = std::process::Command::new("diff")
+                .current_dir(tmp.path())
+                .args(["-ruN", "pkg-1.0.orig", "pkg-1.0"])
+                .env("TZ", tz)
+                .output()
+                .unwrap();
+            let diff = out.stdout;
+            assert!(
+                String::from_utf8_lossy(&diff).contains("\t19"),
+                "dates in diff"
+            );
+            // git apply in a repository holding the old files.
+            let repo = tmp.path().join(format!("repo-{tz}"));
+            let mut ours: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+            for (path, text) in old_files {
+                let file = repo.join(path);
+                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                std::fs::write(file, text).unwrap();
+                ours.insert(path.to_string(), text.as_bytes().to_vec());
+            }
+            crate::patch::test_git::init(&repo);
+            std::fs::write(tmp.path().join("p.diff"), &diff).unwrap();
+            crate::patch::test_git::ok(&repo, &["apply", "../p.diff"], &[]);
+            for file in parse_diff(&diff).unwrap() {
+                let old = file
+                    .old_path
+                    .as_ref()
+                    .map(|p| ours.remove(p).unwrap())
+                    .unwrap_or_default();
+                let applied = crate::patch::apply_hunks(&old, &file.hunks).unwrap();
+                match file.change {
+                    FileChange::Delete => assert!(applied.content.is_empty()),
+                    _ => {
+                        ours.insert(file.new_path.clone().unwrap(), applied.content);
+                    }
+                }
+            }
+            let mut theirs = BTreeMap::new();
+            for (path, _) in old_files.iter().chain(new_files) {
+                if let Ok(bytes) = std::fs::read(repo.join(path)) {
+                    theirs.insert(path.to_string(), bytes);
+                }
+            }
+            assert_eq!(ours, theirs, "TZ={tz}\n{}", String::from_utf8_lossy(&diff));
+            assert!(!theirs.contains_key("src/gone.c"));
+            assert_eq!(theirs["empty-later.txt"], b"", "emptied, not deleted");
+        }
     }
 
     #[test]
