@@ -188,6 +188,25 @@ fn already_applied_message(others: &[&LoadedPatch]) -> String {
     message
 }
 
+/// A failure of a later patch also names the patches before it that were
+/// already applied, so that one run tells about all of them.
+fn with_already_applied(error: Error, already: &[&LoadedPatch]) -> Error {
+    match error {
+        Error::PatchFailed { patch, message } if !already.is_empty() => {
+            let mut message = message;
+            for other in already {
+                message.push_str(&format!(
+                    "\n{}: is already applied: its change is already contained in the tree \
+                     it applies to; remove it from the series",
+                    other.display()
+                ));
+            }
+            Error::PatchFailed { patch, message }
+        }
+        other => other,
+    }
+}
+
 /// Like [`build`], but a patch that changes nothing is not an error: its
 /// [`Built`] has [`How::AlreadyApplied`] and, as `commit`, its parent.
 pub fn build_keeping_applied(
@@ -210,7 +229,14 @@ pub fn build_keeping_applied(
             Some(commit) => (commit, How::Cached),
             None => {
                 let parent_tree = git.commit_info(parent)?.tree;
-                let (tree, how) = apply_to_tree(git, parent_tree, patch)?;
+                let (tree, how) = apply_to_tree(git, parent_tree, patch).map_err(|e| {
+                    let before = built.iter().zip(patches);
+                    let already: Vec<&LoadedPatch> = before
+                        .filter(|(b, _): &(&Built, _)| b.how == How::AlreadyApplied)
+                        .map(|(_, p)| p)
+                        .collect();
+                    with_already_applied(e, &already)
+                })?;
                 if tree == parent_tree {
                     (parent, How::AlreadyApplied)
                 } else {
