@@ -760,39 +760,31 @@ fn traditional_name(text: &[u8], p: usize, def: Option<Vec<u8>>) -> Option<Vec<u
 /// apply.c `diff_timestamp_len` for names not ended by a tab: drops a
 /// trailing " YYYY-MM-DD hh:mm:ss[.frac][ +zone]".
 fn strip_timestamp(text: &[u8]) -> &[u8] {
-    let s = String::from_utf8_lossy(text);
-    let mut words: Vec<&str> = s.split(' ').collect();
-    let is_zone = |w: &str| {
-        let digits = w.trim_start_matches(['+', '-']).replace(':', "");
-        w.starts_with(['+', '-']) && digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit())
-    };
-    let is_time = |w: &str| {
-        let w = w.split('.').next().unwrap_or("");
-        w.len() == 8
-            && w.bytes().enumerate().all(|(i, b)| {
-                if i == 2 || i == 5 {
-                    b == b':'
-                } else {
+    // `shape` spells a word: '9' for a digit, anything else for itself.
+    let like = |w: &[u8], shape: &[u8]| {
+        w.len() == shape.len()
+            && w.iter().zip(shape).all(|(&b, &s)| {
+                if s == b'9' {
                     b.is_ascii_digit()
+                } else {
+                    b == s
                 }
             })
     };
-    let is_date = |w: &str| {
-        w.len() == 10
-            && w.bytes().enumerate().all(|(i, b)| {
-                if i == 4 || i == 7 {
-                    b == b'-'
-                } else {
-                    b.is_ascii_digit()
-                }
-            })
+    let mut words: Vec<&[u8]> = text.split(|&b| b == b' ').collect();
+    let zone = |w: &[u8]| {
+        like(w, b"+9999") || like(w, b"-9999") || like(w, b"+99:99") || like(w, b"-99:99")
     };
-    if words.last().is_some_and(|w| is_zone(w)) {
+    if words.last().is_some_and(|w| zone(w)) {
         words.pop();
     }
     let n = words.len();
-    if n >= 3 && is_time(words[n - 1]) && is_date(words[n - 2]) {
-        let kept: usize = words[..n - 2].iter().map(|w| w.len() + 1).sum::<usize>();
+    let time = |w: &[u8]| {
+        let clock = w.split(|&b| b == b'.').next().unwrap_or_default();
+        like(clock, b"99:99:99")
+    };
+    if n >= 3 && time(words[n - 1]) && like(words[n - 2], b"9999-99-99") {
+        let kept: usize = words[..n - 2].iter().map(|w| w.len() + 1).sum();
         let mut end = kept.saturating_sub(1).min(text.len());
         while end > 0 && text[end - 1] == b' ' {
             end -= 1;
