@@ -330,6 +330,27 @@ fn gitlink_moved_upstream_is_refused_naming_both_commits() {
     );
 }
 
+#[test]
+fn gitlink_bump_upstream_already_made_is_reported_as_already_applied() {
+    let fx = upstream(&[("config.txt", b"one\n")]);
+    set_gitlink(&fx.upstream(), "vendor/sub", SUB1);
+    git(&fx.upstream(), &["commit", "-q", "-m", "Add submodule"]);
+    git(&fx.upstream(), &["tag", "-f", "1.0"]);
+    let patch = patch_from(&fx, "bump", "Bump vendor/sub", |w| {
+        set_gitlink(w, "vendor/sub", SUB2);
+    });
+    queue(&fx, &[("0001-bump.patch", read(&patch))]);
+    // Upstream made the same bump: git am -3 finds nothing to do.
+    release_two(&fx, |up| set_gitlink(up, "vendor/sub", SUB2));
+    let am = git_command(&clone_at(&fx, "am3", "2.0"), &["am", "-3"])
+        .arg(fx.patches().join("bugfix/0001-bump.patch"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&am.stdout).contains("No changes -- Patch already applied."));
+    let out = assert_refused(&fx, &["apply"], "0001-bump.patch");
+    assert!(out.contains("0001-bump.patch: is already applied"), "{out}");
+}
+
 /// A mail whose diff is `body` (any diff text after the `---`).
 fn mail(subject: &str, body: &[u8]) -> Vec<u8> {
     let mut out = format!(

@@ -489,6 +489,46 @@ mod tests {
         assert!(offset_cases >= 10, "{offset_cases} applied with offsets");
     }
 
+    /// A diff whose line endings differ from the file's throughout applies
+    /// in the file's: as `git apply` applies the same diff with every line
+    /// converted (what `git am --keep-cr` and plain `git am` read from a
+    /// CRLF mail).
+    #[test]
+    fn line_endings_are_converted_like_git_reads_crlf_mails() {
+        let scratch = tempfile::tempdir().unwrap();
+        test_git::init(scratch.path());
+        let lf_diff = "--- a/f\n+++ b/f\n@@ -1,3 +1,4 @@\n a\n-b\n+B\n+new\n c\n";
+        let crlf_diff = lf_diff.replace('\n', "\r\n");
+        let crlf_file = b"a\r\nb\r\nc\r\n";
+        let lf_file = b"a\nb\nc\n";
+        for (diff, file, endings) in [
+            (lf_diff, &crlf_file[..], LineEndings::PatchLfFileCrlf),
+            (
+                crlf_diff.as_str(),
+                &lf_file[..],
+                LineEndings::PatchCrlfFileLf,
+            ),
+        ] {
+            let h = hunks(diff);
+            assert!(apply_hunks(file, &h).is_err());
+            assert_eq!(line_endings(file, &h), Some(endings));
+            let ours = apply_hunks(file, &with_line_endings(&h, endings)).unwrap();
+            // git apply of the diff in the file's line endings.
+            let converted = match endings {
+                LineEndings::PatchLfFileCrlf => diff.replace('\n', "\r\n"),
+                LineEndings::PatchCrlfFileLf => diff.replace("\r\n", "\n"),
+            };
+            assert!(compare_with_git(scratch.path(), converted.as_bytes(), file));
+            assert_eq!(
+                ours.content,
+                std::fs::read(scratch.path().join("f")).unwrap()
+            );
+        }
+        // Same endings, or too little to tell: nothing to convert.
+        assert_eq!(line_endings(lf_file, &hunks(lf_diff)), None);
+        assert_eq!(line_endings(b"", &hunks(lf_diff)), None);
+    }
+
     #[test]
     fn chosen_cases_match_git_apply() {
         let scratch = tempfile::tempdir().unwrap();

@@ -726,24 +726,33 @@ fn apply_gitlink(
         None => String::new(),
     };
     let corrupt = || GitlinkFailure::Corrupt(name.to_string());
-    let applied = apply_hunks(old_text.as_bytes(), &file.hunks).map_err(|_| {
-        let expected = file
-            .hunks
+    // The commit a side of the hunks names.
+    let side = |kind: LineKind| {
+        file.hunks
             .iter()
             .flat_map(|h| &h.lines)
-            .find(|l| l.kind != LineKind::Add)
+            .find(|l| l.kind == kind)
             .map(|l| String::from_utf8_lossy(&l.text).replace("Subproject commit ", ""))
-            .unwrap_or_else(|| "(none)".into());
-        GitlinkFailure::Moved {
-            name: name.to_string(),
-            expected,
-            found: old.map_or_else(|| "(none)".into(), |f| f.id.to_string()),
+    };
+    let applied = match apply_hunks(old_text.as_bytes(), &file.hunks) {
+        Ok(applied) => applied.content,
+        // Already at the commit the patch moves it to (`git am -3` merges
+        // that cleanly): nothing to change.
+        Err(_) if old.is_some_and(|f| side(LineKind::Add) == Some(f.id.to_string())) => {
+            old_text.into_bytes()
         }
-    })?;
-    if applied.content.is_empty() {
+        Err(_) => {
+            return Err(GitlinkFailure::Moved {
+                name: name.to_string(),
+                expected: side(LineKind::Remove).unwrap_or_else(|| "(none)".into()),
+                found: old.map_or_else(|| "(none)".into(), |f| f.id.to_string()),
+            });
+        }
+    };
+    if applied.is_empty() {
         return Ok(NewState::Gone);
     }
-    let text = std::str::from_utf8(&applied.content).map_err(|_| corrupt())?;
+    let text = std::str::from_utf8(&applied).map_err(|_| corrupt())?;
     let id = text
         .trim_end()
         .strip_prefix("Subproject commit ")
