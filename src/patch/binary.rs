@@ -54,7 +54,7 @@ fn digit(b: u8) -> Option<u32> {
 
 /// Decodes one data line (without its '\n'): a length character (`A`-`Z`
 /// for 1-26 bytes, `a`-`z` for 27-52) and groups of five base85 digits.
-pub(crate) fn decode_line(line: &[u8]) -> Result<Vec<u8>, BinaryError> {
+fn decode_line(line: &[u8]) -> Result<Vec<u8>, BinaryError> {
     // apply.c: at least "A00000", and a length byte plus groups of five.
     if line.len() < 6 || (line.len() - 1) % 5 != 0 {
         return Err(BinaryError::Corrupt("a data line has a bad length"));
@@ -144,7 +144,7 @@ fn delta_size(delta: &[u8], at: &mut usize) -> Result<usize, BinaryError> {
 /// patch-delta.c `patch_delta`: checks the source size, then copies
 /// ranges of `src` and inserts literal bytes until the delta ends; the
 /// result must have exactly the size the delta announces.
-pub fn apply_delta(src: &[u8], delta: &[u8]) -> Result<Vec<u8>, BinaryError> {
+fn apply_delta(src: &[u8], delta: &[u8]) -> Result<Vec<u8>, BinaryError> {
     const BAD: BinaryError = BinaryError::Corrupt("the delta does not fit its preimage");
     let mut at = 0;
     let src_size = delta_size(delta, &mut at)?;

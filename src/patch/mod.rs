@@ -10,7 +10,7 @@ mod mail;
 pub use apply::{
     Applied, HunkMismatch, HunkOffset, LineEndings, apply_hunks, line_endings, with_line_endings,
 };
-pub use binary::{BinaryData, BinaryError, BinaryMethod, BinaryPatch, apply_binary, apply_delta};
+pub use binary::{BinaryData, BinaryError, BinaryMethod, BinaryPatch, apply_binary};
 pub use diff::{FileChange, FilePatch, Hunk, Line, LineKind, parse_diff};
 pub use mail::{Patch, PatchDate, Person};
 

@@ -140,6 +140,16 @@ pub fn identity(patch: &Patch) -> Identity {
     }
 }
 
+/// Why a patch that changes nothing is refused (apply and check).
+pub const ALREADY_APPLIED: &str = "is already applied: its change is already contained in the \
+     tree it applies to (the pin and the patches before it), so it would make an empty commit \
+     (git am: \"No changes -- Patch already applied.\")";
+
+/// What to do about a patch that is already applied.
+pub const ALREADY_APPLIED_HINT: &str = "to move the queue to a release that contains it, put \
+     the previous pin back and run `verda-patch rebase --to <release>` (it drops patches \
+     upstream already has); otherwise remove the patch from the series";
+
 /// Build `patches` on top of commit `base`; one commit per patch, in order.
 /// Stops at the first patch that does not apply, naming it. A patch that
 /// changes nothing (its change is already in the tree, like `git am -3`'s
@@ -153,58 +163,34 @@ pub fn build(
     progress: &dyn Progress,
 ) -> Result<Vec<Built>> {
     let built = build_keeping_applied(git, base, patches, cache, progress)?;
-    let already: Vec<&LoadedPatch> = built
-        .iter()
-        .zip(patches)
-        .filter(|(b, _)| b.how == How::AlreadyApplied)
-        .map(|(_, p)| p)
-        .collect();
+    let already = already_applied(&built, patches);
     match already.split_first() {
         None => Ok(built),
         Some((first, rest)) => Err(Error::PatchFailed {
             patch: first.display(),
-            message: already_applied_message(rest),
+            message: format!("{ALREADY_APPLIED}{}", also_applied(rest)),
         }),
     }
 }
 
-/// The refusal for patches whose change the tree already has.
-fn already_applied_message(others: &[&LoadedPatch]) -> String {
-    let mut message = String::from(
-        "is already applied: its change is already contained in the tree it applies to \
-         (the pin and the patches before it), so it would make an empty commit \
-         (git am: \"No changes -- Patch already applied.\")",
-    );
-    for other in others {
-        message.push_str(&format!(
-            "\n{}: is already applied too: its change is already contained in the tree",
-            other.display()
-        ));
-    }
-    message.push_str(
-        "\nrun `verda-patch rebase --to <pin>` (it drops patches upstream already has), \
-         or remove the patch from the series",
-    );
-    message
+/// The patches (of those `built` was made from) that changed nothing.
+fn already_applied<'a>(built: &[Built], patches: &'a [LoadedPatch]) -> Vec<&'a LoadedPatch> {
+    built
+        .iter()
+        .zip(patches)
+        .filter(|(b, _)| b.how == How::AlreadyApplied)
+        .map(|(_, p)| p)
+        .collect()
 }
 
-/// A failure of a later patch also names the patches before it that were
-/// already applied, so that one run tells about all of them.
-fn with_already_applied(error: Error, already: &[&LoadedPatch]) -> Error {
-    match error {
-        Error::PatchFailed { patch, message } if !already.is_empty() => {
-            let mut message = message;
-            for other in already {
-                message.push_str(&format!(
-                    "\n{}: is already applied: its change is already contained in the tree \
-                     it applies to; remove it from the series",
-                    other.display()
-                ));
-            }
-            Error::PatchFailed { patch, message }
-        }
-        other => other,
-    }
+/// Lines naming `others` as already applied, and the hint.
+fn also_applied(others: &[&LoadedPatch]) -> String {
+    let mut text: String = others
+        .iter()
+        .map(|p| format!("\n{}: {ALREADY_APPLIED}", p.display()))
+        .collect();
+    text.push_str(&format!("\n{ALREADY_APPLIED_HINT}"));
+    text
 }
 
 /// Like [`build`], but a patch that changes nothing is not an error: its
@@ -229,13 +215,18 @@ pub fn build_keeping_applied(
             Some(commit) => (commit, How::Cached),
             None => {
                 let parent_tree = git.commit_info(parent)?.tree;
+                // A failure also names the patches before it that were
+                // already applied, so that one run tells about all of them.
                 let (tree, how) = apply_to_tree(git, parent_tree, patch).map_err(|e| {
-                    let before = built.iter().zip(patches);
-                    let already: Vec<&LoadedPatch> = before
-                        .filter(|(b, _): &(&Built, _)| b.how == How::AlreadyApplied)
-                        .map(|(_, p)| p)
-                        .collect();
-                    with_already_applied(e, &already)
+                    match (e, already_applied(&built, patches)) {
+                        (Error::PatchFailed { patch, message }, already) if !already.is_empty() => {
+                            Error::PatchFailed {
+                                patch,
+                                message: format!("{message}{}", also_applied(&already)),
+                            }
+                        }
+                        (e, _) => e,
+                    }
                 })?;
                 if tree == parent_tree {
                     (parent, How::AlreadyApplied)

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::build::{self, ApplyCache, Built, How};
+use super::build::{self, ALREADY_APPLIED, ALREADY_APPLIED_HINT, ApplyCache, Built, How};
 use super::lint::{Finding, Severity, lint_queue};
 use super::{LoadedPatch, Queue};
 use crate::error::{Error, Result};
@@ -133,12 +133,7 @@ pub fn build_checked(
             findings.push(Finding::error(
                 loaded.display(),
                 None,
-                format!(
-                    "is already applied: its change is already contained in {pin_name} with the \
-                     patches before it, so apply would make an empty commit (git am: \"No changes \
-                     -- Patch already applied.\"); run `verda-patch rebase --to <pin>` (it drops \
-                     patches upstream already has), or remove it from patches/{project}/series"
-                ),
+                format!("{ALREADY_APPLIED}; {ALREADY_APPLIED_HINT}"),
             ));
         } else if !normalised(git, built, loaded)? {
             findings.push(Finding::warning(
