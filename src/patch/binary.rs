@@ -95,7 +95,7 @@ pub(crate) fn decode_section<'a>(
     for line in lines {
         deflated.extend(decode_line(line)?);
     }
-    let mut data = Vec::with_capacity(size.min(1 << 24));
+    let mut data = Vec::with_capacity(size.min(1 << 20));
     let mut decoder = flate2::read::ZlibDecoder::new(deflated.as_slice());
     // One byte more than promised, to notice data that is too long.
     let limit = u64::try_from(size).unwrap_or(u64::MAX).saturating_add(1);
@@ -155,7 +155,7 @@ fn apply_delta(src: &[u8], delta: &[u8]) -> Result<Vec<u8>, BinaryError> {
         });
     }
     let dst_size = delta_size(delta, &mut at)?;
-    let mut out = Vec::with_capacity(dst_size.min(1 << 26));
+    let mut out = Vec::with_capacity(dst_size.min(1 << 20));
     while at < delta.len() {
         let cmd = delta[at];
         at += 1;
@@ -285,6 +285,23 @@ mod tests {
         }
         assert!(deltas >= 4, "only {deltas} delta sections");
         assert!(!repo.join("gone.bin").exists());
+    }
+
+    /// Garbage deltas and data lines are errors, never panics.
+    #[test]
+    fn garbage_is_refused_without_panic() {
+        for seed in 1..300u64 {
+            let bytes = noise(seed, (seed % 40) as usize);
+            let _ = apply_delta(&noise(seed + 1, (seed % 7) as usize), &bytes);
+            let mut with_sizes = vec![(seed % 7) as u8, (seed % 50) as u8];
+            with_sizes.extend(&bytes);
+            let _ = apply_delta(&noise(seed + 1, (seed % 7) as usize), &with_sizes);
+            let line: Vec<u8> = bytes
+                .iter()
+                .map(|b| ALPHABET[usize::from(*b) % 85])
+                .collect();
+            let _ = decode_section(BinaryMethod::Literal, seed as usize, [line.as_slice()]);
+        }
     }
 
     #[test]
