@@ -1,8 +1,11 @@
 //! Building the queue as commits in an object database: each patch is
 //! applied to the blobs it touches (exact position, then an offset search
-//! like `git apply`, then a 3-way merge from the patch's preimage blob like
-//! `git am -3`), the tree is updated only along the changed paths, and a
-//! commit is written. Nothing touches a work tree here.
+//! like `git apply`, then in the file's line endings, then a 3-way merge
+//! from the patch's preimage blob like `git am -3`), binary files by their
+//! full `index` ids like apply.c `apply_binary`, submodules as their
+//! "Subproject commit" text; the tree is updated only along the changed
+//! paths, and a commit is written. A patch that changes nothing is refused
+//! as already applied. Nothing touches a work tree here.
 
 use std::collections::HashMap;
 use std::path::Path;
