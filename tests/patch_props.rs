@@ -219,7 +219,7 @@ fn file_patch(
         new_mode,
         old_id,
         new_id,
-        binary: false,
+        binary: None,
         hunks,
         line: 0,
     }

@@ -35,7 +35,7 @@ pub struct Git {
 }
 
 /// A file as a tree holds it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct TreeFile {
     pub id: Oid,
     pub mode: u32,
@@ -227,6 +227,26 @@ impl Git {
         }
     }
 
+    /// Like [`Git::file_at`], also giving a submodule (a gitlink: mode
+    /// [`MODE_COMMIT`], its id a commit that need not be in this repository).
+    pub fn entry_at(&self, tree: Oid, path: &str) -> Result<Option<TreeFile>> {
+        let found = self
+            .repo
+            .find_tree(tree)
+            .git(|| format!("reading tree {tree}"))?
+            .get_path(Path::new(path))
+            .ok()
+            .filter(|entry| entry.filemode() as u32 == MODE_COMMIT)
+            .map(|entry| entry.id());
+        match found {
+            Some(id) => Ok(Some(TreeFile {
+                id,
+                mode: MODE_COMMIT,
+            })),
+            None => self.file_at(tree, path),
+        }
+    }
+
     /// Whether `path` exists in `tree` as anything (file, directory, submodule).
     pub fn exists_at(&self, tree: Oid, path: &str) -> Result<bool> {
         let tree = self
@@ -402,10 +422,7 @@ impl Git {
     /// 40-hex `index` lines, no rename detection, binary as `GIT binary patch`.
     pub fn diff_trees(&self, old: Oid, new: Oid) -> Result<Vec<u8>> {
         let mut opts = git2::DiffOptions::new();
-        opts.context_lines(3)
-            .id_abbrev(40)
-            .show_binary(true)
-            .ignore_submodules(true);
+        opts.context_lines(3).id_abbrev(40).show_binary(true);
         let Some(diff) = self.diff_differing(old, new, &mut opts)? else {
             return Ok(Vec::new());
         };
@@ -421,10 +438,10 @@ impl Git {
         Ok(out)
     }
 
-    /// Paths that differ between two trees (for updating a work tree).
+    /// Paths that differ between two trees (for updating a work tree),
+    /// submodules (gitlinks) included.
     pub fn changed_paths(&self, old: Oid, new: Oid) -> Result<Vec<String>> {
         let mut opts = git2::DiffOptions::new();
-        opts.ignore_submodules(true);
         let Some(diff) = self.diff_differing(old, new, &mut opts)? else {
             return Ok(Vec::new());
         };
