@@ -1,7 +1,7 @@
 //! A patch file is a `git format-patch` mail. Reading accepts what any git
 //! version writes (and what mailers do to it); writing reproduces, byte for
 //! byte, `git format-patch --zero-commit --no-signature --no-stat
-//! --full-index --no-renames` (pretty.c, log-tree.c).
+//! --full-index -M` (pretty.c, log-tree.c).
 
 use super::diff::{RawLine, parse_diff_prefix, split_lines};
 use super::{PatchError, is_git_space, trim_end_git};
@@ -141,7 +141,7 @@ impl Patch {
     }
 
     /// The normalised patch file, identical to what `git format-patch -1
-    /// --zero-commit --no-signature --no-stat --full-index --no-renames
+    /// --zero-commit --no-signature --no-stat --full-index -M
     /// --stdout` prints for the same commit and diff. Extra headers follow
     /// the MIME headers, where git puts `--add-header` ones.
     pub fn to_bytes(&self) -> Vec<u8> {
