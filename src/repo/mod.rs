@@ -463,9 +463,7 @@ impl Git {
         if sources.is_empty() || dests.is_empty() {
             return Ok(found);
         }
-        for rename in renames::find_renames(&sources, &dests, renames::DEFAULT_SCORE, |id| {
-            self.read_blob(id)
-        })? {
+        for rename in self.find_renames(&sources, &dests)? {
             found.sources.insert(deleted[rename.src].0);
             found
                 .by_dest
@@ -538,6 +536,18 @@ impl Git {
         }
         out.extend(body);
         Ok(())
+    }
+
+    /// The renames among deleted files `sources` and added files `dests`
+    /// (each in path order), paired as `git diff -M` pairs them.
+    pub fn find_renames(
+        &self,
+        sources: &[renames::RenameSide],
+        dests: &[renames::RenameSide],
+    ) -> Result<Vec<renames::Rename>> {
+        renames::find_renames(sources, dests, renames::DEFAULT_SCORE, |id| {
+            self.read_blob(id)
+        })
     }
 
     /// Paths that differ between two trees (for updating a work tree).
@@ -892,10 +902,58 @@ impl Git {
             entry.flags &= !0x3000; // stage 0
             index.add(&entry).git(|| format!("resolving {path}"))?;
         }
-        index
+        let merged = index
             .write_tree_to(&self.repo)
-            .git(|| "writing merged tree".into())
-            .map(Ok)
+            .git(|| "writing merged tree".into())?;
+        self.note_written_since(ours, merged)?;
+        Ok(Ok(merged))
+    }
+
+    /// Note for the pack (see `with_pack`) the objects of `tree` on the
+    /// paths where it differs from `base`: the blobs and trees libgit2
+    /// wrote for a merge, which went around `write_blob` and `update_tree`.
+    fn note_written_since(&self, base: Oid, tree: Oid) -> Result<()> {
+        if self.written.is_none() {
+            return Ok(());
+        }
+        self.note_written(tree);
+        let mut paths = Vec::new();
+        self.differing_paths(base, tree, b"", &mut paths)?;
+        let root = self
+            .repo
+            .find_tree(tree)
+            .git(|| format!("reading tree {tree}"))?;
+        for path in paths {
+            let path = Path::new(OsStr::from_bytes(&path));
+            for dir in path.ancestors().skip(1) {
+                if let Ok(entry) = root.get_path(dir) {
+                    self.note_written(entry.id());
+                }
+            }
+            let Ok(entry) = root.get_path(path) else {
+                continue;
+            };
+            match entry.filemode() as u32 {
+                MODE_COMMIT => {}
+                MODE_TREE => {
+                    self.note_written(entry.id());
+                    let subtree = self
+                        .repo
+                        .find_tree(entry.id())
+                        .git(|| format!("reading tree {}", entry.id()))?;
+                    subtree
+                        .walk(git2::TreeWalkMode::PreOrder, |_, inner| {
+                            if inner.filemode() as u32 != MODE_COMMIT {
+                                self.note_written(inner.id());
+                            }
+                            git2::TreeWalkResult::Ok
+                        })
+                        .git(|| "walking merged tree".into())?;
+                }
+                _ => self.note_written(entry.id()),
+            }
+        }
+        Ok(())
     }
 
     /// `git cherry-pick --no-commit` of `commit` onto HEAD in the work tree:
