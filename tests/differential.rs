@@ -621,9 +621,13 @@ fn tree_difference(want_dir: &Path, want: &str, got_dir: &Path, got: &str) -> St
             (Some(a), Some(b)) if a == b => {}
             (Some(a), Some(b)) => {
                 let _ = writeln!(out, "{path}: git am {a}, verda-patch {b}");
+                // `mode blob id`; gitlinks (`commit`) have no content here.
                 let blob = |dir: &Path, meta: &str| {
-                    let id = meta.split(' ').nth(2).unwrap_or_default();
-                    git_command(dir, &["cat-file", "blob", id])
+                    let fields: Vec<&str> = meta.split(' ').collect();
+                    if fields.get(1) != Some(&"blob") {
+                        return None;
+                    }
+                    git_command(dir, &["cat-file", "blob", fields[2]])
                         .output()
                         .ok()
                         .map(|o| o.stdout)
