@@ -7,7 +7,7 @@
 //! paths, and a commit is written. A patch that changes nothing is refused
 //! as already applied. Nothing touches a work tree here.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
@@ -407,6 +407,16 @@ pub fn apply_to_tree(git: &Git, tree: Oid, patch: &LoadedPatch) -> Result<(Oid, 
     }
     // Paths changed so far by this patch: Some(file) or None (deleted).
     let mut overlay: HashMap<String, Option<TreeFile>> = HashMap::new();
+    // Paths this patch writes: a rename source that another file patch of
+    // the same patch recreates (a rename chain) keeps its new content.
+    let mut created: HashSet<String> = HashSet::new();
+    // Paths the patch deletes or renames away (apply.c `to_be_deleted`): a
+    // file patch may create them, in any order.
+    let going: HashSet<&str> = files
+        .iter()
+        .filter(|f| matches!(f.change, FileChange::Delete | FileChange::Rename))
+        .filter_map(|f| f.old_path.as_deref())
+        .collect();
     let mut moves = Vec::new();
     let mut three_way = Vec::new();
     for file in &files {
@@ -429,8 +439,18 @@ pub fn apply_to_tree(git: &Git, tree: Oid, patch: &LoadedPatch) -> Result<(Oid, 
                     None => git.entry_at(tree, path),
                 }
             };
+        // A copy or rename reads its source as the preimage had it, whatever
+        // other file patches of this patch do to it (apply.c
+        // `previous_patch`: "git" patches do not depend on the order).
+        let source = |path: &str, overlay: &HashMap<String, Option<TreeFile>>| {
+            if matches!(file.change, FileChange::Copy | FileChange::Rename) {
+                git.entry_at(tree, path)
+            } else {
+                current(path, overlay)
+            }
+        };
         let old = match &file.old_path {
-            Some(path) => match current(path, &overlay)? {
+            Some(path) => match source(path, &overlay)? {
                 Some(found) => Some((path.clone(), found)),
                 None => {
                     let what = if git.exists_at(tree, path)? && !overlay.contains_key(path) {
@@ -448,7 +468,11 @@ pub fn apply_to_tree(git: &Git, tree: Oid, patch: &LoadedPatch) -> Result<(Oid, 
         {
             let taken = match overlay.get(path) {
                 Some(state) => state.is_some(),
-                None => git.exists_at(tree, path)?,
+                None => {
+                    git.exists_at(tree, path)?
+                        && !going.contains(path.as_str())
+                        && !emptied_directory(git, tree, path, &going)?
+                }
             };
             if taken {
                 return Err(fail(format!(
@@ -505,7 +529,9 @@ pub fn apply_to_tree(git: &Git, tree: Oid, patch: &LoadedPatch) -> Result<(Oid, 
         };
         if file.change == FileChange::Rename {
             if let Some((old_path, _)) = &old {
-                overlay.insert(old_path.to_string(), None);
+                if !created.contains(old_path) {
+                    overlay.insert(old_path.to_string(), None);
+                }
             }
         }
         let mode = file
@@ -524,8 +550,20 @@ pub fn apply_to_tree(git: &Git, tree: Oid, patch: &LoadedPatch) -> Result<(Oid, 
                 mode: MODE_COMMIT,
             }),
         };
+        if entry.is_some() {
+            created.insert(name.clone());
+        }
         overlay.insert(name, entry);
     }
+    // A directory replaced by a file or gitlink: its files' removals are
+    // implied by the new entry.
+    let replaced: Vec<String> = overlay
+        .iter()
+        .filter(|(_, state)| state.is_some())
+        .map(|(path, _)| format!("{path}/"))
+        .collect();
+    overlay
+        .retain(|path, state| state.is_some() || !replaced.iter().any(|dir| path.starts_with(dir)));
     let mut changes: Vec<TreeChange> = overlay
         .into_iter()
         .map(|(path, state)| match state {
@@ -547,6 +585,13 @@ pub fn apply_to_tree(git: &Git, tree: Oid, patch: &LoadedPatch) -> Result<(Oid, 
         How::Clean
     };
     Ok((new_tree, how))
+}
+
+/// Whether `path` is a directory of `tree` all of whose files the patch
+/// deletes or renames away (so a file or gitlink may take its place).
+fn emptied_directory(git: &Git, tree: Oid, path: &str, going: &HashSet<&str>) -> Result<bool> {
+    let files = git.files_under(tree, path)?;
+    Ok(!files.is_empty() && files.iter().all(|f| going.contains(f.as_str())))
 }
 
 fn change_path(change: &TreeChange) -> &str {

@@ -260,6 +260,31 @@ impl Git {
         Ok(tree.get_path(Path::new(path)).is_ok())
     }
 
+    /// Every file (blob, link or gitlink) below directory `dir` of `tree`,
+    /// as full paths; empty when `dir` is not a directory there.
+    pub fn files_under(&self, tree: Oid, dir: &str) -> Result<Vec<String>> {
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .git(|| format!("reading tree {tree}"))?;
+        let Ok(entry) = tree.get_path(Path::new(dir)) else {
+            return Ok(Vec::new());
+        };
+        let Ok(sub) = self.repo.find_tree(entry.id()) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        sub.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
+            if entry.kind() != Some(git2::ObjectType::Tree) {
+                let name = String::from_utf8_lossy(entry.name_bytes());
+                out.push(format!("{dir}/{root}{name}"));
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .git(|| format!("listing {dir}"))?;
+        Ok(out)
+    }
+
     /// The first proper ancestor directory of `path` that is a symlink in `tree`.
     pub fn symlink_ancestor(&self, tree: Oid, path: &str) -> Result<Option<String>> {
         let tree = self
@@ -288,6 +313,49 @@ impl Git {
             .repo
             .find_tree(base)
             .git(|| format!("reading tree {base}"))?;
+        // libgit2 cannot turn a directory into a file (or gitlink) or a file
+        // into a directory in one pass: then the removals go first.
+        let changes_kind = |path: &str| -> bool {
+            let ancestors = path.match_indices('/').map(|(i, _)| &path[..i]);
+            baseline
+                .get_path(Path::new(path))
+                .is_ok_and(|e| e.kind() == Some(git2::ObjectType::Tree))
+                || ancestors.into_iter().any(|dir| {
+                    baseline
+                        .get_path(Path::new(dir))
+                        .is_ok_and(|e| e.kind() != Some(git2::ObjectType::Tree))
+                })
+        };
+        let retyped: Vec<&str> = changes
+            .iter()
+            .filter_map(|c| match c {
+                TreeChange::Upsert { path, .. } if changes_kind(path) => Some(path.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut baseline = baseline;
+        if !retyped.is_empty() {
+            let mut builder = git2::build::TreeUpdateBuilder::new();
+            for change in changes {
+                match change {
+                    TreeChange::Remove { path } => {
+                        builder.remove(path.as_str());
+                    }
+                    TreeChange::Upsert { path, .. } if retyped.contains(&path.as_str()) => {
+                        builder.remove(path.as_str());
+                    }
+                    TreeChange::Upsert { .. } => {}
+                }
+            }
+            let removed = builder
+                .create_updated(&self.repo, &baseline)
+                .git(|| "writing updated tree".into())?;
+            self.note_written(removed);
+            baseline = self
+                .repo
+                .find_tree(removed)
+                .git(|| format!("reading tree {removed}"))?;
+        }
         let mut builder = git2::build::TreeUpdateBuilder::new();
         for change in changes {
             match change {
