@@ -308,6 +308,34 @@ fn gitlink_bumps_adds_and_deletes_equal_git_am_and_stay_in_the_index() {
     fx.verda(&["check"]).assert().success();
 }
 
+/// A submodule moved in custom-source is exported as git writes it (an
+/// exact rename), and applies back to the same tree.
+#[test]
+fn gitlink_moved_is_exported_as_a_rename_and_applies_back() {
+    let fx = upstream(&[("config.txt", b"one\n")]);
+    set_gitlink(&fx.upstream(), "vendor/sub", SUB1);
+    git(&fx.upstream(), &["commit", "-q", "-m", "Add submodule"]);
+    git(&fx.upstream(), &["tag", "-f", "1.0"]);
+    queue(&fx, &[]);
+    fx.verda(&["apply"]).assert().success();
+    git(&fx.custom(), &["rm", "-q", "--cached", "vendor/sub"]);
+    set_gitlink(&fx.custom(), "lib/sub", SUB1);
+    git(&fx.custom(), &["commit", "-q", "-m", "Move the submodule"]);
+    let tree = applied_tree(&fx);
+    fx.verda(&["export", "--category", "feature"])
+        .assert()
+        .success();
+    let file = fx.patches().join("feature/0001-move-the-submodule.patch");
+    let text = String::from_utf8(read(&file)).unwrap();
+    assert!(
+        text.ends_with("diff --git a/vendor/sub b/lib/sub\nsimilarity index 100%\nrename from vendor/sub\nrename to lib/sub\n"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(fx.custom()).unwrap();
+    fx.verda(&["apply"]).assert().success();
+    assert_eq!(applied_tree(&fx), tree);
+}
+
 #[test]
 fn gitlink_moved_upstream_is_refused_naming_both_commits() {
     let fx = upstream(&[("config.txt", b"one\n")]);
