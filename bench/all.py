@@ -63,6 +63,7 @@ import time
 import types
 
 import common
+import gitsource
 import rebase
 from common import FORMAT_PATCH, WORK, run
 
@@ -372,6 +373,12 @@ def render(meta, sections, growth):
                   s["verda-patch rebase"], s["git rebase"], yes(c["rebase"]["identical"])),
         ratio_row(f"review ({REVIEW_EDITED} edited, {REVIEW_ADDED} added, 1 removed) vs `git range-diff`",
                   s["verda-patch review"], s["git range-diff"], yes(c["review"]["identical"])),
+    ]
+    git_rows, git_targets = gitsource.rows(ratio_row, yes, {k: v for k, v in sections.items() if k.startswith("git ")})
+    lines += git_rows
+    if not git_rows:
+        lines.append("| git source | skipped: no nova history bundle on this machine | | | | |")
+    lines += [
         "",
         "Targets:",
         "",
@@ -382,7 +389,8 @@ def render(meta, sections, growth):
             ("fresh apply at most 0.7x git am's time", "verda-patch apply", "git am", 0.7),
             (f"re-apply after editing patch {c['reapply']['patch']} at most 0.3x a fresh apply",
              "verda-patch re-apply", "verda-patch apply", 0.3),
-            ("rebase at most 0.5x git rebase's time", "verda-patch rebase", "git rebase", 0.5)):
+            ("rebase at most 0.3x git rebase's time", "verda-patch rebase", "git rebase", 0.3),
+            *git_targets):
         r = common.median(s[ours]) / common.median(s[theirs])
         lines.append(f"| {what} | {r:.2f} | {'yes' if r <= limit else f'**no**, by {r - limit:.2f}x'} |")
 
@@ -462,6 +470,7 @@ def main():
                        ("review", bench_review)):
         sections[key] = bench(ctx)
         done(key)
+    sections.update(gitsource.run_all(verda_bin, WORK / "git-source", args.runs, done))
     growing = {}
     for size in sizes:
         growing[size] = Growth(ctx, *sizes_queue, size)

@@ -32,7 +32,7 @@ ENV = dict(os.environ, VERDA_PATCH_CACHE=str(CACHE), GIT_CONFIG_GLOBAL="/dev/nul
            GIT_AUTHOR_DATE=DATE, GIT_COMMITTER_DATE=DATE, LC_ALL="C")
 # The form verda-patch writes patch files in (README, "The patch repository").
 FORMAT_PATCH = ["format-patch", "-q", "-N", "--zero-commit", "--no-signature", "--no-stat",
-                "--full-index", "--no-renames"]
+                "--full-index", "-M"]
 
 
 def run(cmd, cwd=None, check=True, stdin=None):
@@ -261,12 +261,12 @@ def tree_of(git_dir, rev="HEAD"):
     return run(["git", "--git-dir", git_dir, "rev-parse", f"{rev}^{{tree}}"]).strip()
 
 
-def git_am(mirror_dir, clone, rev, patches):
+def git_am(mirror_dir, clone, rev, patches, options=()):
     """The git way to a tree with a queue: `git clone -s -n` of the mirror,
     check out `rev`, `git am` the patches. Timed; `clone` must not exist."""
     return steps(["git", "clone", "-q", "-s", "-n", str(mirror_dir), str(clone)],
                  ["git", "-C", clone, "checkout", "-q", rev],
-                 ["git", "-C", clone, "am", "-q", *map(str, patches)])
+                 ["git", "-C", clone, "am", "-q", *options, *map(str, patches)])
 
 
 def export_tree(git_dir, rev, dest):

@@ -260,14 +260,14 @@ fn check_warns_when_git_am_would_read_a_message_differently() {
     );
     assert_eq!(f.run(&["export", "--category", "bugfix"]).0, 0);
     let file = std::fs::read_to_string(f.patches().join("bugfix/0004-shout.patch")).unwrap();
-    assert!(file.contains("X-Verda-Message-Lines: 7\n\nShout\n\nWhy:\n---\nbecause.\n\nSigned-off-by: A <a@example.org>\n\ndiff --git"), "{file}");
+    assert!(file.contains("X-Verda-Message-Lines: 7\n\n Shout\n\n Why:\n ---\n because.\n\n Signed-off-by: A <a@example.org>\n\ndiff --git"), "{file}");
     let (code, out, err) = f.run(&["check"]);
     assert_eq!(code, 0, "{out}");
     let out = format!("{out}{err}");
     assert!(
         out.contains("bugfix/0004-shout.patch")
             && out.contains("`git am`")
-            && out.contains("end the message at its line 4 (`---`)"),
+            && out.contains("its line 4 (`---`) would end a plain mail's message"),
         "{out}"
     );
 }

@@ -378,3 +378,99 @@ fn keep_overrides_an_upstream_rule() {
         "{kept}"
     );
 }
+
+/// Release 2.0 edits app/scheduler.py at line 5 and at line 33, next to
+/// where the queue's last patch, a rename of that file with an edit at line
+/// 35, changes it: the patch's hunk no longer applies, its rename carries
+/// the upstream edits (3-way from its preimage blob), as `git rebase` does.
+#[test]
+fn an_exported_rename_carries_upstream_edits_of_the_old_path() {
+    let fx = fixture();
+    fx.verda(&["apply"]).assert().success();
+    let work = fx.root().join("work");
+    for dir in [fx.custom(), work.clone()] {
+        git(&dir, &["mv", "app/scheduler.py", "app/host_scheduler.py"]);
+        edit(
+            &dir.join("app/host_scheduler.py"),
+            "scheduler line 35\n",
+            "scheduler line 35 (moved)\n",
+        );
+        git(&dir, &["commit", "-q", "-am", "Move the scheduler"]);
+    }
+    fx.verda(&["export", "--category", "feature"])
+        .assert()
+        .success();
+    let exported =
+        std::fs::read_to_string(fx.patches().join("feature/0004-move-the-scheduler.patch"))
+            .unwrap();
+    let diff = git(
+        &work,
+        &["diff-tree", "-p", "-M", "--full-index", "HEAD~1", "HEAD"],
+    );
+    assert!(exported.ends_with(&format!("{diff}\n")), "{exported}");
+    assert!(
+        exported.contains("\nrename from app/scheduler.py\n"),
+        "{exported}"
+    );
+
+    release(&fx, "2.0", "Touch the scheduler", |up| {
+        edit(
+            &up.join("app/scheduler.py"),
+            "scheduler line 5\n",
+            "scheduler line 5 (2.0)\n",
+        );
+        edit(
+            &up.join("app/scheduler.py"),
+            "scheduler line 33\n",
+            "scheduler line 33 (2.0)\n",
+        );
+    });
+    git(&work, &["fetch", "-q", "origin", "--tags"]);
+    git(&work, &["rebase", "-q", "2.0"]);
+
+    let (code, stdout, stderr) = fx.run(&["rebase", "--to", "2.0"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("feature/0004-move-the-scheduler.patch"))
+        .unwrap_or_default();
+    assert!(line.contains("3-way"), "{stdout}");
+    assert_eq!(
+        git(&fx.custom(), &["rev-parse", "HEAD^{tree}"]),
+        git(&work, &["rev-parse", "HEAD^{tree}"])
+    );
+    let moved = std::fs::read_to_string(fx.custom().join("app/host_scheduler.py")).unwrap();
+    assert!(moved.contains("scheduler line 33 (2.0)\n"), "{moved}");
+}
+
+/// Release 2.0 renames app/quota.py, which feature/0001 edits: the replay
+/// follows the rename (a 3-way merge with rename detection, like
+/// merge-ort), giving `git rebase`'s tree, where a merge blind to renames
+/// stops on a delete/modify conflict.
+#[test]
+fn an_edit_follows_a_file_upstream_renamed() {
+    let fx = fixture();
+    fx.verda(&["apply"]).assert().success();
+    release(&fx, "2.0", "Rename the quota module", |up| {
+        git(up, &["mv", "app/quota.py", "app/quotas.py"]);
+        edit(
+            &up.join("app/quotas.py"),
+            "quota line 28\n",
+            "quota line 28 (2.0)\n",
+        );
+    });
+    let work = fx.root().join("work");
+    git(&work, &["fetch", "-q", "origin", "--tags"]);
+    git(&work, &["rebase", "-q", "2.0"]);
+
+    let (code, stdout, stderr) = fx.run(&["rebase", "--to", "2.0"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(
+        git(&fx.custom(), &["rev-parse", "HEAD^{tree}"]),
+        git(&work, &["rev-parse", "HEAD^{tree}"])
+    );
+    let patch =
+        std::fs::read_to_string(fx.patches().join("feature/0001-add-pci-device-quota.patch"))
+            .unwrap();
+    assert!(patch.contains("+++ b/app/quotas.py\n"), "{patch}");
+}

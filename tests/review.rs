@@ -458,3 +458,93 @@ fn a_bugfix_to_a_file_only_the_queue_creates_is_out_of_its_category() {
         "{stdout}{stderr}"
     );
 }
+
+/// The new version of feature/0001 moves app/quota.py to app/quotas.py
+/// (written as a delete and an add, as `--no-renames` does) and edits it
+/// further: the interdiff shows one renamed file with its edit, with git's
+/// similarity, not a file removed and another added.
+#[test]
+fn a_file_the_new_version_renames_shows_as_a_rename_with_its_edit() {
+    let fx = fixture();
+    let repo = fx.repo();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "Queue for demo 1.0"]);
+    let work = fx.root().join("work");
+    let old_version = git(&work, &["rev-parse", "HEAD~2"]);
+    git(&work, &["checkout", "-q", "-b", "v2", "1.0"]);
+    git(&work, &["mv", "app/quota.py", "app/quotas.py"]);
+    edit(
+        &work.join("app/quotas.py"),
+        "quota line 10\n",
+        "quota line 10\nPCI_DEVICES = 'a100'\n",
+    );
+    edit(
+        &work.join("app/quotas.py"),
+        "quota line 25\n",
+        "quota line 25 (per project)\n",
+    );
+    git(
+        &work,
+        &[
+            "commit",
+            "-q",
+            "-am",
+            "Add PCI device quota\n\nCount GPUs per project.\n\nChange-Id: I1111111111111111111111111111111111111111",
+        ],
+    );
+    format_last(
+        &work,
+        &fx.patches().join("feature/0001-add-pci-device-quota.patch"),
+    );
+    git(&repo, &["commit", "-q", "-am", "Move the quota file"]);
+    // git's view of the same two results.
+    let git_diff = git(&work, &["diff", "-M", &old_version, "HEAD", "--", "app"]);
+    let similarity = git_diff
+        .lines()
+        .find_map(|l| l.strip_prefix("similarity index "))
+        .expect("git sees a rename");
+
+    let (code, review) = json(&fx, &["review", "--format", "json"]);
+    assert_eq!(code, 0, "{review:#}");
+    let files = review["projects"][0]["changes"][0]["interdiff"]["files"]
+        .as_array()
+        .unwrap();
+    assert_eq!(files.len(), 1, "{files:#?}");
+    assert_eq!(files[0]["path"], "app/quotas.py");
+    assert_eq!(files[0]["old_path"], "app/quota.py");
+    assert_eq!(format!("{}%", files[0]["similarity"]), similarity);
+    let lines: Vec<String> = files[0]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["kind"] != "context" && l["kind"] != "hunk")
+        .map(|l| {
+            format!(
+                "{} {}",
+                l["kind"].as_str().unwrap(),
+                l["text"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        ["removed quota line 25", "added quota line 25 (per project)"]
+    );
+    let (code, text, stderr) = fx.run(&["review"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        text.contains(&format!(
+            "app/quota.py -> app/quotas.py (renamed, {similarity} similar; +1 -1;"
+        )),
+        "{text}"
+    );
+    let (code, markdown, stderr) = fx.run(&["review", "--format", "markdown"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        markdown.contains(&format!(
+            "`app/quota.py` → `app/quotas.py` (renamed, {similarity} similar; +1 −1)"
+        )),
+        "{markdown}"
+    );
+}

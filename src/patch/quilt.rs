@@ -331,7 +331,7 @@ mod tests {
         assert_eq!(patch.date.seconds, 1_738_540_800);
         assert_eq!(
             patch.message(),
-            "Fix the frobnicator\n\nLonger text\n\nsecond paragraph\nFree text after.\n\n\
+            "Fix the frobnicator\n\nLonger text\n\nsecond paragraph\n\nFree text after.\n\n\
              Origin: upstream, https://opendev.org/openstack/nova/commit/abc123\n\
              Bug-Ubuntu: https://bugs.launchpad.net/nova/+bug/2012345\nForwarded: not-needed\n\
              Upstream-Status: Backport https://opendev.org/openstack/nova/commit/abc123\n\

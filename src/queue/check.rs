@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::build::{self, ApplyCache, Built};
+use super::build::{self, ALREADY_APPLIED, ALREADY_APPLIED_HINT, ApplyCache, Built, How};
 use super::lint::{Finding, Severity, lint_queue};
 use super::{LoadedPatch, Queue};
 use crate::error::{Error, Result};
@@ -98,7 +98,7 @@ pub fn build_until_failure(
     let mut parent = pin;
     let mut applied = Vec::with_capacity(patches.len());
     for (index, loaded) in patches.iter().enumerate() {
-        match build::build(
+        match build::build_keeping_applied(
             git,
             parent,
             std::slice::from_ref(loaded),
@@ -134,7 +134,13 @@ pub fn build_checked(
     let mut findings = Vec::new();
     let (applied, stop) = build_until_failure(git, pin, &queue.patches, cache, progress)?;
     for (built, loaded) in applied.iter().zip(&queue.patches) {
-        if !normalised(git, built, loaded)? {
+        if built.how == How::AlreadyApplied {
+            findings.push(Finding::error(
+                loaded.display(),
+                None,
+                format!("{ALREADY_APPLIED}; {ALREADY_APPLIED_HINT}"),
+            ));
+        } else if !normalised(git, built, loaded)? {
             findings.push(Finding::warning(
                 loaded.display(),
                 None,

@@ -246,20 +246,20 @@ pub fn lint_gerrit(
     Ok(findings)
 }
 
-/// Says how `git am` would read a message that verda-patch reads whole
-/// (behind `X-Verda-Message-Lines:`).
+/// Says how `git am` would read a message that verda-patch writes framed
+/// (behind `X-Verda-Message-Lines:`, each line indented by one blank).
 fn git_am_difference(patch: &patch::Patch) -> String {
-    let what = match patch.first_patch_break() {
+    let why = match patch.first_patch_break() {
         Some((line, text)) => {
-            format!("it would end the message at its line {line} (`{text}`) and lose what follows")
+            format!("its line {line} (`{text}`) would end a plain mail's message")
         }
-        None => "it would change the message (a header-like first line, the subject \
-                 paragraph or blank space)"
+        None => "a plain mail would not carry it unchanged (a header-like first line, a \
+                 multi-line subject paragraph or white space)"
             .to_string(),
     };
     format!(
-        "`git am` (and other mail readers) would read its commit message differently: {what}; \
-         verda-patch reads the whole message (the `X-Verda-Message-Lines:` header). \
+        "its commit message is framed (`X-Verda-Message-Lines:`) because {why}; verda-patch reads it \
+         whole, but `git am` and other mail readers take the indented copy in the body as the message. \
          Apply this file with verda-patch, or reword the message"
     )
 }

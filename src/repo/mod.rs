@@ -9,9 +9,13 @@
 
 mod history;
 mod mirror;
+pub(crate) mod renames;
 mod worktree;
 
 use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 pub use git2::Oid;
@@ -35,7 +39,7 @@ pub struct Git {
 }
 
 /// A file as a tree holds it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct TreeFile {
     pub id: Oid,
     pub mode: u32,
@@ -227,6 +231,26 @@ impl Git {
         }
     }
 
+    /// Like [`Git::file_at`], also giving a submodule (a gitlink: mode
+    /// [`MODE_COMMIT`], its id a commit that need not be in this repository).
+    pub fn entry_at(&self, tree: Oid, path: &str) -> Result<Option<TreeFile>> {
+        let found = self
+            .repo
+            .find_tree(tree)
+            .git(|| format!("reading tree {tree}"))?
+            .get_path(Path::new(path))
+            .ok()
+            .filter(|entry| entry.filemode() as u32 == MODE_COMMIT)
+            .map(|entry| entry.id());
+        match found {
+            Some(id) => Ok(Some(TreeFile {
+                id,
+                mode: MODE_COMMIT,
+            })),
+            None => self.file_at(tree, path),
+        }
+    }
+
     /// Whether `path` exists in `tree` as anything (file, directory, submodule).
     pub fn exists_at(&self, tree: Oid, path: &str) -> Result<bool> {
         let tree = self
@@ -234,6 +258,31 @@ impl Git {
             .find_tree(tree)
             .git(|| format!("reading tree {tree}"))?;
         Ok(tree.get_path(Path::new(path)).is_ok())
+    }
+
+    /// Every file (blob, link or gitlink) below directory `dir` of `tree`,
+    /// as full paths; empty when `dir` is not a directory there.
+    pub fn files_under(&self, tree: Oid, dir: &str) -> Result<Vec<String>> {
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .git(|| format!("reading tree {tree}"))?;
+        let Ok(entry) = tree.get_path(Path::new(dir)) else {
+            return Ok(Vec::new());
+        };
+        let Ok(sub) = self.repo.find_tree(entry.id()) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        sub.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
+            if entry.kind() != Some(git2::ObjectType::Tree) {
+                let name = String::from_utf8_lossy(entry.name_bytes());
+                out.push(format!("{dir}/{root}{name}"));
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .git(|| format!("listing {dir}"))?;
+        Ok(out)
     }
 
     /// The first proper ancestor directory of `path` that is a symlink in `tree`.
@@ -264,6 +313,49 @@ impl Git {
             .repo
             .find_tree(base)
             .git(|| format!("reading tree {base}"))?;
+        // libgit2 cannot turn a directory into a file (or gitlink) or a file
+        // into a directory in one pass: then the removals go first.
+        let changes_kind = |path: &str| -> bool {
+            let ancestors = path.match_indices('/').map(|(i, _)| &path[..i]);
+            baseline
+                .get_path(Path::new(path))
+                .is_ok_and(|e| e.kind() == Some(git2::ObjectType::Tree))
+                || ancestors.into_iter().any(|dir| {
+                    baseline
+                        .get_path(Path::new(dir))
+                        .is_ok_and(|e| e.kind() != Some(git2::ObjectType::Tree))
+                })
+        };
+        let retyped: Vec<&str> = changes
+            .iter()
+            .filter_map(|c| match c {
+                TreeChange::Upsert { path, .. } if changes_kind(path) => Some(path.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut baseline = baseline;
+        if !retyped.is_empty() {
+            let mut builder = git2::build::TreeUpdateBuilder::new();
+            for change in changes {
+                match change {
+                    TreeChange::Remove { path } => {
+                        builder.remove(path.as_str());
+                    }
+                    TreeChange::Upsert { path, .. } if retyped.contains(&path.as_str()) => {
+                        builder.remove(path.as_str());
+                    }
+                    TreeChange::Upsert { .. } => {}
+                }
+            }
+            let removed = builder
+                .create_updated(&self.repo, &baseline)
+                .git(|| "writing updated tree".into())?;
+            self.note_written(removed);
+            baseline = self
+                .repo
+                .find_tree(removed)
+                .git(|| format!("reading tree {removed}"))?;
+        }
         let mut builder = git2::build::TreeUpdateBuilder::new();
         for change in changes {
             match change {
@@ -474,33 +566,158 @@ impl Git {
         })
     }
 
-    /// The normalised diff text between two trees: 3 lines of context, full
-    /// 40-hex `index` lines, no rename detection, binary as `GIT binary patch`.
+    /// The normalised diff text between two trees, as `git format-patch -M
+    /// --full-index` writes it: 3 lines of context, full 40-hex `index`
+    /// lines, renames found as git finds them (see `renames`), binary as
+    /// `GIT binary patch`.
     pub fn diff_trees(&self, old: Oid, new: Oid) -> Result<Vec<u8>> {
-        let mut opts = git2::DiffOptions::new();
-        opts.context_lines(3)
-            .id_abbrev(40)
-            .show_binary(true)
-            .ignore_submodules(true);
+        let mut opts = diff_options();
         let Some(diff) = self.diff_differing(old, new, &mut opts)? else {
             return Ok(Vec::new());
         };
+        let deltas: Vec<git2::DiffDelta<'_>> = diff.deltas().collect();
+        let renames = self.renames_in(&deltas)?;
         let mut out = Vec::new();
-        diff.print(git2::DiffFormat::Patch, |_, _, line| {
-            if matches!(line.origin(), '+' | '-' | ' ') {
-                out.push(line.origin() as u8);
+        for (index, delta) in deltas.iter().enumerate() {
+            if renames.sources.contains(&index) {
+                continue;
             }
-            out.extend_from_slice(line.content());
-            true
-        })
-        .git(|| "formatting diff".into())?;
+            if let Some((source, rename)) = renames.by_dest.get(&index) {
+                self.write_rename(&mut out, &deltas[*source], delta, rename)?;
+                continue;
+            }
+            let Some(mut patch) =
+                git2::Patch::from_diff(&diff, index).git(|| "formatting diff".into())?
+            else {
+                continue;
+            };
+            print_patch(&mut patch, &mut out, true)?;
+        }
         Ok(out)
     }
 
-    /// Paths that differ between two trees (for updating a work tree).
+    /// The renames among a diff's deleted and added files. A path both
+    /// deleted and added (a file that became a link) is a change of type,
+    /// not a rename source or target, as in git.
+    fn renames_in(&self, deltas: &[git2::DiffDelta<'_>]) -> Result<FoundRenames> {
+        let side = |file: git2::DiffFile<'_>| renames::RenameSide {
+            path: String::from_utf8_lossy(file.path_bytes().unwrap_or_default()).into_owned(),
+            id: file.id(),
+            mode: u32::from(file.mode()),
+        };
+        let mut deleted = Vec::new();
+        let mut added = Vec::new();
+        for (index, delta) in deltas.iter().enumerate() {
+            match delta.status() {
+                git2::Delta::Deleted => deleted.push((index, side(delta.old_file()))),
+                git2::Delta::Added => added.push((index, side(delta.new_file()))),
+                _ => {}
+            }
+        }
+        let both: HashSet<String> = deleted
+            .iter()
+            .map(|(_, s)| s.path.clone())
+            .filter(|p| added.iter().any(|(_, a)| a.path == *p))
+            .collect();
+        deleted.retain(|(_, s)| !both.contains(&s.path));
+        added.retain(|(_, s)| !both.contains(&s.path));
+        let sources: Vec<renames::RenameSide> = deleted.iter().map(|(_, s)| s.clone()).collect();
+        let dests: Vec<renames::RenameSide> = added.iter().map(|(_, s)| s.clone()).collect();
+        let mut found = FoundRenames::default();
+        if sources.is_empty() || dests.is_empty() {
+            return Ok(found);
+        }
+        for rename in self.find_renames(&sources, &dests)? {
+            found.sources.insert(deleted[rename.src].0);
+            found
+                .by_dest
+                .insert(added[rename.dst].0, (deleted[rename.src].0, rename));
+        }
+        Ok(found)
+    }
+
+    /// One rename as git writes it: the header, `similarity index`, `rename
+    /// from` / `rename to`, and the edit when the content changed.
+    fn write_rename(
+        &self,
+        out: &mut Vec<u8>,
+        from: &git2::DiffDelta<'_>,
+        to: &git2::DiffDelta<'_>,
+        rename: &renames::Rename,
+    ) -> Result<()> {
+        let (old, new) = (from.old_file(), to.new_file());
+        let old_path = old.path_bytes().unwrap_or_default();
+        let new_path = new.path_bytes().unwrap_or_default();
+        let (old_mode, new_mode) = (u32::from(old.mode()), u32::from(new.mode()));
+        let mut header = Vec::new();
+        header.extend_from_slice(b"diff --git ");
+        header.extend(quote_path(&[b"a/", old_path].concat()));
+        header.push(b' ');
+        header.extend(quote_path(&[b"b/", new_path].concat()));
+        header.push(b'\n');
+        if old_mode != new_mode {
+            header.extend(format!("old mode {old_mode:06o}\nnew mode {new_mode:06o}\n").bytes());
+        }
+        header.extend(format!("similarity index {}%\nrename from ", rename.percent()).bytes());
+        header.extend(quote_path(old_path));
+        header.extend_from_slice(b"\nrename to ");
+        header.extend(quote_path(new_path));
+        header.push(b'\n');
+        out.extend(header);
+        if old.id() == new.id() {
+            return Ok(());
+        }
+        out.extend(format!("index {}..{}", old.id(), new.id()).bytes());
+        if old_mode == new_mode {
+            out.extend(format!(" {old_mode:06o}").bytes());
+        }
+        out.push(b'\n');
+        let blob = |id: Oid| self.repo.find_blob(id).git(|| format!("reading blob {id}"));
+        let (old_blob, new_blob) = (blob(old.id())?, blob(new.id())?);
+        let mut opts = diff_options();
+        let mut patch = git2::Patch::from_blobs(
+            &old_blob,
+            Some(Path::new(OsStr::from_bytes(old_path))),
+            &new_blob,
+            Some(Path::new(OsStr::from_bytes(new_path))),
+            Some(&mut opts),
+        )
+        .git(|| "formatting diff".into())?;
+        let mut body = Vec::new();
+        print_patch(&mut patch, &mut body, false)?;
+        if !body.starts_with(b"GIT binary patch") && !body.starts_with(b"Binary files") {
+            for (sign, prefix, path) in [(b"---", b"a/", old_path), (b"+++", b"b/", new_path)] {
+                let label = quote_path(&[prefix.as_slice(), path].concat());
+                out.extend_from_slice(sign);
+                out.push(b' ');
+                let tab = label.contains(&b' ');
+                out.extend(label);
+                if tab {
+                    out.push(b'\t');
+                }
+                out.push(b'\n');
+            }
+        }
+        out.extend(body);
+        Ok(())
+    }
+
+    /// The renames among deleted files `sources` and added files `dests`
+    /// (each in path order), paired as `git diff -M` pairs them.
+    pub fn find_renames(
+        &self,
+        sources: &[renames::RenameSide],
+        dests: &[renames::RenameSide],
+    ) -> Result<Vec<renames::Rename>> {
+        renames::find_renames(sources, dests, renames::DEFAULT_SCORE, |id| {
+            self.read_blob(id)
+        })
+    }
+
+    /// Paths that differ between two trees (for updating a work tree),
+    /// submodules (gitlinks) included.
     pub fn changed_paths(&self, old: Oid, new: Oid) -> Result<Vec<String>> {
         let mut opts = git2::DiffOptions::new();
-        opts.ignore_submodules(true);
         let Some(diff) = self.diff_differing(old, new, &mut opts)? else {
             return Ok(Vec::new());
         };
@@ -804,8 +1021,10 @@ impl Git {
         resolve: impl Fn(&Conflict) -> Option<Oid>,
     ) -> Result<std::result::Result<Oid, Vec<Conflict>>> {
         let find = |id: Oid| self.repo.find_tree(id).git(|| format!("reading tree {id}"));
+        // Renames paired as `git merge-ort` pairs them (50 % similar), so a
+        // patch that renamed a file carries upstream's edits of the old path.
         let mut options = git2::MergeOptions::new();
-        options.find_renames(false);
+        options.find_renames(true).rename_threshold(50);
         let mut index = self
             .repo
             .merge_trees(&find(base)?, &find(ours)?, &find(theirs)?, Some(&options))
@@ -847,10 +1066,58 @@ impl Git {
             entry.flags &= !0x3000; // stage 0
             index.add(&entry).git(|| format!("resolving {path}"))?;
         }
-        index
+        let merged = index
             .write_tree_to(&self.repo)
-            .git(|| "writing merged tree".into())
-            .map(Ok)
+            .git(|| "writing merged tree".into())?;
+        self.note_written_since(ours, merged)?;
+        Ok(Ok(merged))
+    }
+
+    /// Note for the pack (see `with_pack`) the objects of `tree` on the
+    /// paths where it differs from `base`: the blobs and trees libgit2
+    /// wrote for a merge, which went around `write_blob` and `update_tree`.
+    fn note_written_since(&self, base: Oid, tree: Oid) -> Result<()> {
+        if self.written.is_none() {
+            return Ok(());
+        }
+        self.note_written(tree);
+        let mut paths = Vec::new();
+        self.differing_paths(base, tree, b"", &mut paths)?;
+        let root = self
+            .repo
+            .find_tree(tree)
+            .git(|| format!("reading tree {tree}"))?;
+        for path in paths {
+            let path = Path::new(OsStr::from_bytes(&path));
+            for dir in path.ancestors().skip(1) {
+                if let Ok(entry) = root.get_path(dir) {
+                    self.note_written(entry.id());
+                }
+            }
+            let Ok(entry) = root.get_path(path) else {
+                continue;
+            };
+            match entry.filemode() as u32 {
+                MODE_COMMIT => {}
+                MODE_TREE => {
+                    self.note_written(entry.id());
+                    let subtree = self
+                        .repo
+                        .find_tree(entry.id())
+                        .git(|| format!("reading tree {}", entry.id()))?;
+                    subtree
+                        .walk(git2::TreeWalkMode::PreOrder, |_, inner| {
+                            if inner.filemode() as u32 != MODE_COMMIT {
+                                self.note_written(inner.id());
+                            }
+                            git2::TreeWalkResult::Ok
+                        })
+                        .git(|| "walking merged tree".into())?;
+                }
+                _ => self.note_written(entry.id()),
+            }
+        }
+        Ok(())
     }
 
     /// `git cherry-pick --no-commit` of `commit` onto HEAD in the work tree:
@@ -911,6 +1178,96 @@ impl Git {
 pub fn tune_libgit2() {
     // SAFETY: called at start-up, before any thread is spawned.
     let _ = unsafe { git2::opts::set_cache_object_limit(git2::ObjectType::Tree, 1 << 20) };
+}
+
+/// The diff settings of an exported patch: 3 lines of context, full ids,
+/// binary changes as `GIT binary patch`.
+fn diff_options() -> git2::DiffOptions {
+    let mut opts = git2::DiffOptions::new();
+    // Gitlinks are kept: a submodule bump is a change like any other.
+    opts.context_lines(3).id_abbrev(40).show_binary(true);
+    opts
+}
+
+/// Append one file's patch text to `out`; without its `diff --git`
+/// header block when `header` is false.
+fn print_patch(patch: &mut git2::Patch<'_>, out: &mut Vec<u8>, header: bool) -> Result<()> {
+    let hunks = patch.num_hunks() > 0;
+    patch
+        .print(&mut |_, _, line| {
+            match line.origin() {
+                '+' | '-' | ' ' => out.push(line.origin() as u8),
+                'F' if !header => return true,
+                'F' => {
+                    out.extend(file_header(line.content(), hunks));
+                    return true;
+                }
+                _ => {}
+            }
+            out.extend_from_slice(line.content());
+            true
+        })
+        .git(|| "formatting diff".into())
+}
+
+/// A file's header block as git writes it: `---` / `+++` lines only when
+/// hunks follow (libgit2 writes them for an empty file added or deleted
+/// too), and ending with a tab when the name holds a blank (so that tools
+/// reading it know where the name ends), which libgit2 does not do.
+fn file_header(header: &[u8], hunks: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(header.len() + 2);
+    for line in header.split_inclusive(|&b| b == b'\n') {
+        let name = line
+            .strip_prefix(b"--- ")
+            .or_else(|| line.strip_prefix(b"+++ "))
+            .and_then(|rest| rest.strip_suffix(b"\n"));
+        match name {
+            Some(_) if !hunks => {}
+            Some(name) if name.contains(&b' ') => {
+                out.extend_from_slice(&line[..line.len() - 1]);
+                out.extend_from_slice(b"\t\n");
+            }
+            _ => out.extend_from_slice(line),
+        }
+    }
+    out
+}
+
+/// The renames of one diff, by delta index.
+#[derive(Default)]
+struct FoundRenames {
+    /// Deleted files that were renamed (not written as deletions).
+    sources: HashSet<usize>,
+    /// Added file -> (its source, the rename).
+    by_dest: HashMap<usize, (usize, renames::Rename)>,
+}
+
+/// A path as git writes it in a patch (`quote_c_style`): as it is when
+/// plain, else in double quotes with C escapes and bytes outside ASCII in
+/// octal.
+fn quote_path(path: &[u8]) -> Vec<u8> {
+    let plain = |b: u8| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\';
+    if path.iter().all(|&b| plain(b)) {
+        return path.to_vec();
+    }
+    let mut out = vec![b'"'];
+    for &b in path {
+        match b {
+            b'\x07' => out.extend_from_slice(b"\\a"),
+            b'\x08' => out.extend_from_slice(b"\\b"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\x0b' => out.extend_from_slice(b"\\v"),
+            b'\x0c' => out.extend_from_slice(b"\\f"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b if plain(b) => out.push(b),
+            b => out.extend(format!("\\{b:03o}").bytes()),
+        }
+    }
+    out.push(b'"');
+    out
 }
 
 /// A tree entry's place in git's tree order: its name, and a `/` after it

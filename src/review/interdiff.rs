@@ -1,6 +1,7 @@
 //! The interdiff of an edited patch's *effective* change, like `git
 //! range-diff` does for commits: both versions are applied (in memory) and
-//! the resulting files are compared, not the patch texts.
+//! the resulting files are compared, not the patch texts. A file that one
+//! result has at another path is shown as a rename, with its edit.
 
 use std::collections::BTreeSet;
 
@@ -11,7 +12,8 @@ use crate::error::{Error, Result};
 use crate::patch::parse_diff;
 use crate::queue::LoadedPatch;
 use crate::queue::build::{Built, apply_to_tree};
-use crate::repo::{Git, Oid};
+use crate::repo::renames::RenameSide;
+use crate::repo::{Git, Oid, TreeFile};
 
 /// Lines of context around each change.
 const CONTEXT: usize = 3;
@@ -38,12 +40,49 @@ pub fn interdiff(
             Err(e) => return Err(e),
         }
     };
-    let mut files = Vec::new();
+    // A file on one side only may be the other side's file renamed: the
+    // pairs are found as git finds renames, and shown as one file.
+    let mut sides = Vec::new();
+    let (mut gone, mut came) = (Vec::new(), Vec::new());
     for path in touched(old.1).union(&touched(new.1)) {
-        let before = content(git, from, path)?;
-        let after = content(git, new_after.tree, path)?;
-        if let Some(diff) = file_diff(path, &before, &after) {
-            files.push(diff);
+        let before = git.file_at(from, path)?;
+        let after = git.file_at(new_after.tree, path)?;
+        let side = |file: &TreeFile| RenameSide {
+            path: path.clone(),
+            id: file.id,
+            mode: file.mode,
+        };
+        match (&before, &after) {
+            (Some(file), None) => gone.push(side(file)),
+            (None, Some(file)) => came.push(side(file)),
+            _ => {}
+        }
+        sides.push((path.clone(), before, after));
+    }
+    let renames = git.find_renames(&gone, &came)?;
+    let mut files = Vec::new();
+    for (path, before, after) in &sides {
+        if renames.iter().any(|r| gone[r.src].path == *path) {
+            continue;
+        }
+        let renamed = renames.iter().find(|r| came[r.dst].path == *path);
+        let before = match renamed {
+            Some(rename) => Some(git.read_blob(gone[rename.src].id)?),
+            None => before.as_ref().map(|f| git.read_blob(f.id)).transpose()?,
+        };
+        let after = after.as_ref().map(|f| git.read_blob(f.id)).transpose()?;
+        let (before, after) = (before.unwrap_or_default(), after.unwrap_or_default());
+        match renamed {
+            Some(rename) => {
+                let mut diff = file_diff(path, &before, &after).unwrap_or(FileDiff {
+                    path: path.clone(),
+                    ..FileDiff::default()
+                });
+                diff.old_path = Some(gone[rename.src].path.clone());
+                diff.similarity = Some(rename.percent());
+                files.push(diff);
+            }
+            None => files.extend(file_diff(path, &before, &after)),
         }
     }
     Ok(Interdiff { basis, files })
@@ -66,13 +105,6 @@ fn touched(patch: &LoadedPatch) -> BTreeSet<String> {
         .collect()
 }
 
-fn content(git: &Git, tree: Oid, path: &str) -> Result<Vec<u8>> {
-    match git.file_at(tree, path)? {
-        Some(file) => git.read_blob(file.id),
-        None => Ok(Vec::new()),
-    }
-}
-
 /// A unified diff of two versions of a text, `None` when they are equal.
 pub fn file_diff(path: &str, old: &[u8], new: &[u8]) -> Option<FileDiff> {
     if old == new {
@@ -83,9 +115,7 @@ pub fn file_diff(path: &str, old: &[u8], new: &[u8]) -> Option<FileDiff> {
     let diff = TextDiff::from_lines(old.as_ref(), new.as_ref());
     let mut out = FileDiff {
         path: path.to_string(),
-        added: 0,
-        removed: 0,
-        lines: Vec::new(),
+        ..FileDiff::default()
     };
     for hunk in diff.unified_diff().context_radius(CONTEXT).iter_hunks() {
         out.lines.push(DiffLine {

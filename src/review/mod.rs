@@ -61,7 +61,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 ///       "files": ["path", …],                           // files the patch touches
 ///       "message_diff": [DiffLine],                     // edited message, else []
 ///       "interdiff": null | {"basis": "same-base"|"replayed"|"results",
-///                            "files": [{"path", "added", "removed", "lines": [DiffLine]}]},
+///                            "files": [{"path", "added", "removed", "lines": [DiffLine],
+///                                       "old_path": string|null,   // renamed from
+///                                       "similarity": 0..100|null}]},
 ///       "note": string|null,         // why an edited patch has no interdiff
 ///       "gerrit": string             // with `gerrit`: "under review on master, patch set 7 (url)",
 ///                                    // "not proposed", …; absent when Gerrit did not answer
@@ -193,9 +195,14 @@ pub struct Interdiff {
     pub files: Vec<FileDiff>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct FileDiff {
     pub path: String,
+    /// The path before, when the file was renamed.
+    pub old_path: Option<String>,
+    /// How similar the renamed file is to the one before, in percent (git's
+    /// `similarity index`).
+    pub similarity: Option<u64>,
     pub added: usize,
     pub removed: usize,
     pub lines: Vec<DiffLine>,

@@ -59,11 +59,14 @@ pub(super) fn read_headers(
 }
 
 /// How the body of a mail is encoded (mailinfo.c `handle_content_transfer_encoding`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Transfer {
     Plain,
     QuotedPrintable,
     Base64,
+    /// A MIME multipart mail, with its `Content-Type` value (boundary
+    /// included): the message and the patch may sit in different parts.
+    Multipart(String),
 }
 
 /// The header fields a patch is made of; what the mail lacks may still come
@@ -127,12 +130,9 @@ impl HeaderFields {
                 "content-type" => {
                     let value = unfold(&h.value);
                     let parsed = mailparse::parse_content_type(&value);
-                    if parsed.mimetype != "text/plain" {
-                        return Err(bad(&format!(
-                            "a {} mail: only text/plain mails are read (not attachments or multipart); \
-                             save the patch itself, as `git format-patch` wrote it",
-                            parsed.mimetype
-                        )));
+                    if parsed.mimetype.starts_with("multipart/") {
+                        fields.transfer = Transfer::Multipart(value.clone());
+                        continue;
                     }
                     fields.charset = charset(&value, &parsed.charset).map_err(|m| bad(&m))?;
                 }
@@ -308,6 +308,13 @@ pub(super) fn parse_person(value: &str) -> Result<Person, String> {
     let name = match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
         Some(quoted) => unquote_rfc822(quoted),
         None => decode_rfc2047(name)?,
+    };
+    // A bare address: git am names the author by the address
+    // (mailinfo.c `get_sane_name`).
+    let name = if name.trim().is_empty() {
+        email.to_string()
+    } else {
+        name
     };
     Ok(Person {
         name,

@@ -5,8 +5,9 @@
 //! format-patch --zero-commit --no-signature --no-stat --full-index` — except
 //! for a commit message that git's reading would change (a `---` or `diff -`
 //! line, a first line shaped like a header, trailing blanks…): that one is
-//! written whole, behind an `X-Verda-Message-Lines:` header, so that reading
-//! the file back always gives the identical message.
+//! written whole, each line indented by one blank, behind an
+//! `X-Verda-Message-Lines:` header, so that reading the file back always
+//! gives the identical message (and `git am` still applies the diff).
 
 mod headers;
 mod mbox;
@@ -205,7 +206,15 @@ impl Patch {
         }
         out.push('\n');
         if framed {
-            out.push_str(&self.message);
+            // Each line one blank in: no mail reader takes an indented line
+            // for the end of the message or the start of a diff, so `git
+            // am` still applies the file (its message then differs).
+            for line in self.message.split_inclusive('\n') {
+                if line != "\n" {
+                    out.push(' ');
+                }
+                out.push_str(line);
+            }
         } else {
             let body = self.body();
             if !body.is_empty() {
@@ -230,7 +239,7 @@ fn read(bytes: &[u8], reader: Reader) -> Result<Patch, PatchError> {
     let headers = read_headers(&lines, &mut i)?;
     let mut fields = HeaderFields::interpret(headers)?;
     let body_start = lines.get(i).map_or(bytes.len(), |l| l.start);
-    let decoded = decode_body(&bytes[body_start..], fields.transfer, i)?;
+    let decoded = decode_body(&bytes[body_start..], &mut fields, i)?;
     let body = split_lines(&decoded);
     let (message, diff_from) = match (reader, fields.message_lines) {
         (Reader::Verda, Some((count, header_line))) => {
@@ -298,16 +307,16 @@ fn strip_mail_crs(bytes: &[u8]) -> Cow<'_, [u8]> {
 /// Undoes the body's transfer encoding (mailinfo.c
 /// `decode_transfer_encoding`): quoted-printable and base64 bodies are
 /// decoded whole; the patch inside is then read as plain text.
-fn decode_body(
-    body: &[u8],
-    transfer: Transfer,
+fn decode_body<'a>(
+    body: &'a [u8],
+    fields: &mut HeaderFields,
     header_lines: usize,
-) -> Result<Cow<'_, [u8]>, PatchError> {
+) -> Result<Cow<'a, [u8]>, PatchError> {
     let bad = |what: &str, e: &dyn std::fmt::Display| PatchError::Malformed {
         line: header_lines + 1,
         message: format!("the body is not valid {what}: {e}"),
     };
-    match transfer {
+    match &fields.transfer {
         Transfer::Plain => Ok(Cow::Borrowed(body)),
         Transfer::QuotedPrintable => {
             quoted_printable::decode(body, quoted_printable::ParseMode::Robust)
@@ -326,7 +335,42 @@ fn decode_body(
                 .map(Cow::Owned)
                 .map_err(|e| bad("base64", &e))
         }
+        Transfer::Multipart(content_type) => {
+            // mailinfo.c `handle_boundary`: every part's decoded body in
+            // turn, the message first, the patch wherever it starts.
+            let mut mail = format!("Content-Type: {content_type}\n\n").into_bytes();
+            mail.extend_from_slice(body);
+            let parsed = mailparse::parse_mail(&mail).map_err(|e| bad("MIME", &e))?;
+            let mut out = Vec::new();
+            let mut charset = None;
+            for part in leaf_parts(&parsed) {
+                let text = part.get_body_raw().map_err(|e| bad("MIME", &e))?;
+                if charset.is_none() && part.ctype.mimetype.starts_with("text/") {
+                    charset = encoding_rs::Encoding::for_label(part.ctype.charset.as_bytes())
+                        .filter(|e| {
+                            *e != encoding_rs::UTF_8
+                                && !part.ctype.charset.eq_ignore_ascii_case("us-ascii")
+                        });
+                }
+                out.extend_from_slice(&text);
+                if !out.ends_with(b"\n") {
+                    out.push(b'\n');
+                }
+            }
+            if fields.charset.is_none() {
+                fields.charset = charset;
+            }
+            Ok(Cow::Owned(out))
+        }
     }
+}
+
+/// The parts of a MIME mail that hold content, in order.
+fn leaf_parts<'p>(mail: &'p mailparse::ParsedMail<'p>) -> Vec<&'p mailparse::ParsedMail<'p>> {
+    if mail.subparts.is_empty() {
+        return vec![mail];
+    }
+    mail.subparts.iter().flat_map(leaf_parts).collect()
 }
 
 /// One line of the message as UTF-8: re-encoded from the mail's declared
@@ -374,7 +418,8 @@ fn framed_message(
     }
     let mut message = String::new();
     for (j, line) in body[..count].iter().enumerate() {
-        message.push_str(&message_line(line.text, charset, offset + j + 1)?);
+        let text = line.text.strip_prefix(b" ").unwrap_or(line.text);
+        message.push_str(&message_line(text, charset, offset + j + 1)?);
         message.push('\n');
     }
     Ok((message, count + 1))
@@ -988,7 +1033,7 @@ mod tests {
         patch.message = "S\n\na\n---\nb\n".into();
         let edited = String::from_utf8(patch.to_bytes())
             .unwrap()
-            .replace("---\nb\n", "---\nb\nmore\n");
+            .replace(" ---\n b\n", " ---\n b\n more\n");
         let err = Patch::parse(edited.as_bytes()).unwrap_err();
         assert!(
             matches!(err, PatchError::BadHeader { ref header, .. } if header == "X-Verda-Message-Lines"),
@@ -1079,7 +1124,11 @@ mod tests {
         let err = Patch::parse(
             sample
                 .replace("Content", "")
-                .replacen("Subject:", "Content-Type: multipart/mixed\nSubject:", 1)
+                .replacen(
+                    "Subject:",
+                    "Content-Transfer-Encoding: x-uuencode\nSubject:",
+                    1,
+                )
                 .as_bytes(),
         );
         assert!(matches!(
