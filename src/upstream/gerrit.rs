@@ -389,6 +389,10 @@ pub fn lookup(
     change_ids: &[String],
     offline: bool,
 ) -> Answers {
+    // `VERDA_PATCH_OFFLINE=1`: every command reads the cache only, as with
+    // `--offline` (CI without network, air-gapped machines).
+    let offline = offline
+        || std::env::var_os("VERDA_PATCH_OFFLINE").is_some_and(|v| !v.is_empty() && v != "0");
     let path = cache_path(ws, project);
     let cache: Option<Cache> = fsutil::read_json(&path, "it is only a cache")
         .ok()
