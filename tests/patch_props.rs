@@ -729,6 +729,17 @@ fn file_line() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// An edit of a file's line, with lines of `file_line` (no NUL: binary
+/// content only comes from `content` with `BINARY_FILES`).
+fn file_edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        8 => Just(Edit::Keep),
+        1 => Just(Edit::Drop),
+        1 => file_line().prop_map(Edit::Replace),
+        1 => file_line().prop_map(Edit::InsertBefore),
+    ]
+}
+
 /// File content: LF text with or without a final newline, CRLF text, or
 /// empty; binary content only with `BINARY_FILES`.
 fn content() -> BoxedStrategy<Vec<u8>> {
@@ -800,7 +811,7 @@ enum Op {
 
 fn op() -> BoxedStrategy<Op> {
     let pick = 0usize..64;
-    let edits = || prop::collection::vec(edit(), 0..30);
+    let edits = || prop::collection::vec(file_edit(), 0..30);
     let modify = (
         pick.clone(),
         edits(),
@@ -1306,6 +1317,52 @@ fn round_trip(base: &[(String, Vec<u8>)], plans: &[CommitPlan]) -> Result<Vec<Ve
     Ok(exported)
 }
 
+/// Many files alike (lines from one small set), then one commit of many
+/// renames, deletions and additions: git's pairing order (exact, base
+/// names, best scores first, ties to the same base name) decides.
+fn crowded_history() -> impl Strategy<Value = (Vec<(String, Vec<u8>)>, Vec<CommitPlan>)> {
+    let alike = || {
+        prop::collection::vec(
+            (0u8..12).prop_map(|n| format!("line {n}").into_bytes()),
+            4..16,
+        )
+        .prop_map(|lines| join(&lines, b"\n", true))
+    };
+    let churn = prop_oneof![
+        3 => (0usize..64, file_path(), prop::collection::vec(file_edit(), 0..12))
+            .prop_map(|(file, to, edits)| Op::Rename { file, to, edits }),
+        1 => (0usize..64).prop_map(|file| Op::Delete { file }),
+        1 => (file_path(), alike()).prop_map(|(path, content)| Op::Add { path, content }),
+    ];
+    (
+        prop::collection::vec((file_path(), alike()), 8..16),
+        prop::collection::vec(churn, 6..14),
+        commit_message(),
+    )
+        .prop_map(|(base, ops, message)| {
+            let plan = CommitPlan {
+                ops,
+                message,
+                author: ("Ada Example".into(), "ada@example.org".into()),
+                date: (1_700_000_000, 0),
+            };
+            (base, vec![plan])
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 8,
+        max_shrink_iters: 64,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn many_alike_files_pair_as_git_pairs_them((base, plans) in crowded_history()) {
+        round_trip(&base, &plans).map_err(TestCaseError::fail)?;
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: REPO_CASES,
@@ -1440,4 +1497,39 @@ fn renames_pair_as_git_pairs_them() {
         "rename to vide.txt",
     ];
     assert_eq!(renames, want);
+}
+
+/// An edit whose hunk could sit at two places: git's indent heuristic
+/// (on by default) decides, and the exported patch must put it where git
+/// does (libgit2 without the heuristic put it one line lower).
+#[test]
+fn an_ambiguous_hunk_sits_where_git_puts_it() {
+    let old = [
+        "line 12", "line 13", "", "line 8", "line 10", "line 19", "line 10", "line 21", "line 8",
+        "", "line 21", "line 19", "line 12", "line 18",
+    ];
+    let content: String = old.iter().map(|l| format!("{l}\n")).collect();
+    let base = vec![("module.py".to_string(), content.into_bytes())];
+    let dropped = [3, 7, 8, 9];
+    let plans = vec![CommitPlan {
+        ops: vec![Op::Modify {
+            file: 0,
+            edits: (0..old.len())
+                .map(|i| {
+                    if dropped.contains(&i) {
+                        Edit::Drop
+                    } else {
+                        Edit::Keep
+                    }
+                })
+                .collect(),
+            append: Vec::new(),
+        }],
+        message: "Trim the module".into(),
+        author: ("Ada Example".into(), "ada@example.org".into()),
+        date: (1_700_000_000, 0),
+    }];
+    let patches = round_trip(&base, &plans).unwrap();
+    let patch = String::from_utf8_lossy(&patches[0]).into_owned();
+    assert!(patch.contains("@@ -1,13 +1,9 @@\n"), "{patch}");
 }

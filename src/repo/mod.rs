@@ -1017,10 +1017,13 @@ pub fn tune_libgit2() {
 }
 
 /// The diff settings of an exported patch: 3 lines of context, full ids,
-/// binary changes as `GIT binary patch`.
+/// binary changes as `GIT binary patch`, and git's default indent
+/// heuristic (`diff.indentHeuristic`), which slides an ambiguous hunk to
+/// where git puts it.
 fn diff_options() -> git2::DiffOptions {
     let mut opts = git2::DiffOptions::new();
     opts.context_lines(3)
+        .indent_heuristic(true)
         .id_abbrev(40)
         .show_binary(true)
         .ignore_submodules(true);
