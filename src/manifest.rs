@@ -77,8 +77,13 @@ impl ProjectSpec {
 }
 
 /// A git "URL" that is a relative local path is relative to the patch repo.
+/// Like git, a colon before any slash makes it an scp-like ssh address
+/// (`gerrit:openstack/nova`, `git@host:path`), not a path.
 fn resolve_local(root: &Path, url: &str) -> String {
-    let looks_remote = url.contains("://") || url.contains('@') && url.contains(':');
+    let scp_like = url
+        .split_once(':')
+        .is_some_and(|(host, _)| !host.contains('/'));
+    let looks_remote = url.contains("://") || scp_like;
     if looks_remote || Path::new(url).is_absolute() {
         url.to_string()
     } else {

@@ -12,6 +12,12 @@ pub trait Progress {
     /// One step done, in words (`feature/0001-x.patch: applied exactly`,
     /// `ref refs/verda/applied -> 1a2b3c4d`): what `--verbose` shows.
     fn note(&self, _text: &str) {}
+    /// Where a child process (`git fetch`) may draw its own progress
+    /// meter, as it would on a terminal: bars on a terminal pass it to
+    /// stderr; everything else gets `None` and the child stays quiet.
+    fn child_progress(&self) -> Option<Box<dyn std::io::Write>> {
+        None
+    }
 }
 
 /// Progress that goes nowhere.

@@ -227,7 +227,7 @@ fn file_patch(
         new_mode,
         old_id,
         new_id,
-        binary: false,
+        binary: None,
         hunks,
         line: 0,
     }
@@ -576,17 +576,18 @@ fn patch() -> impl Strategy<Value = (Patch, Vec<Case>)> {
         .prop_map(
             |((name, email), (seconds, offset_minutes), subject, body, extra_headers, cases)| {
                 let files: Vec<FilePatch> = cases.iter().map(|c| c.file.clone()).collect();
-                let patch = Patch {
-                    author: Person { name, email },
-                    date: PatchDate {
-                        seconds,
-                        offset_minutes,
-                    },
-                    subject,
-                    body,
-                    extra_headers,
-                    diff: write_diff(&files),
+                let message = if body.is_empty() {
+                    format!("{subject}\n")
+                } else {
+                    format!("{subject}\n\n{body}\n")
                 };
+                let date = PatchDate {
+                    seconds,
+                    offset_minutes,
+                };
+                let mut patch =
+                    Patch::from_message(Person { name, email }, date, &message, write_diff(&files));
+                patch.extra_headers = extra_headers;
                 (patch, cases)
             },
         )

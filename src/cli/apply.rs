@@ -39,7 +39,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
         if !args.json {
             for built in &report.patches {
                 let note = match &built.how {
-                    How::Clean | How::Cached => String::new(),
+                    How::Clean | How::Cached | How::AlreadyApplied => String::new(),
                     How::Offset { hunks } => {
                         let moves: Vec<String> = hunks
                             .iter()

@@ -7,6 +7,7 @@ mod cherry_pick;
 mod completions;
 mod export;
 mod fetch;
+mod import;
 mod init;
 mod list;
 mod rebase;
@@ -56,6 +57,7 @@ enum Command {
     Export(export::Args),
     Check(check::Args),
     CherryPick(cherry_pick::Args),
+    Import(import::Args),
     List(list::Args),
     Rebase(rebase::Args),
     Sim(sim::Args),
@@ -144,6 +146,9 @@ impl Progress for Bars {
             bar.finish_and_clear();
         }
     }
+    fn child_progress(&self) -> Option<Box<dyn std::io::Write>> {
+        Some(Box::new(std::io::stderr()))
+    }
 }
 
 /// `--verbose`: phases and steps on stderr, each line stamped with the
@@ -220,6 +225,7 @@ pub fn main() -> ExitCode {
         Command::Export(args) => export::run(&context, args),
         Command::Check(args) => check::run(&context, args),
         Command::CherryPick(args) => cherry_pick::run(&context, args),
+        Command::Import(args) => import::run(&context, args),
         Command::Completions(args) => completions::run(args),
         Command::Man(_) => completions::man(),
         Command::List(args) => list::run(&context, args),

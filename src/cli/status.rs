@@ -2,6 +2,7 @@ use std::process::ExitCode;
 
 use verda_patch::Result;
 use verda_patch::queue::status::{SourceState, status};
+use verda_patch::repo::PinKind;
 
 use super::{Context, print_json};
 
@@ -27,8 +28,15 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                 .iter()
                 .map(|(c, n)| format!("{n} {c}"))
                 .collect();
+            // A branch pin is a moving target: say where it was fetched to.
+            let tip = match (s.pin_kind, &s.pin_commit) {
+                (Some(PinKind::Branch), Some(commit)) => {
+                    format!(" (branch tip {} at the last fetch)", &commit[..10])
+                }
+                _ => String::new(),
+            };
             println!(
-                "{}: {} patches ({}) on {} from {}",
+                "{}: {} patches ({}) on {}{tip} from {}",
                 s.project,
                 s.patches,
                 counts.join(", "),
@@ -74,7 +82,9 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                     if *untracked_files > 0 {
                         println!("  {untracked_files} untracked file(s)");
                     }
-                    if *pin_changed {
+                    if *pin_changed && s.pin_kind == Some(PinKind::Branch) {
+                        println!("  built on another commit than the tip of {}", s.pin);
+                    } else if *pin_changed {
                         println!("  built on another pin than {}", s.pin);
                     }
                     if *queue_changed {

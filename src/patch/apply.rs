@@ -137,6 +137,80 @@ pub fn apply_hunks(old: &[u8], hunks: &[Hunk]) -> Result<Applied, HunkMismatch> 
     Ok(Applied { content, offsets })
 }
 
+/// How the line endings of a patch's hunks and of the file they apply to
+/// differ, when they do throughout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LineEndings {
+    /// The hunks' lines end in CRLF, the file's in LF.
+    PatchCrlfFileLf,
+    /// The hunks' lines end in LF, the file's in CRLF.
+    PatchLfFileCrlf,
+}
+
+impl std::fmt::Display for LineEndings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LineEndings::PatchCrlfFileLf => "the patch's lines end in CRLF, the file's in LF",
+            LineEndings::PatchLfFileCrlf => "the patch's lines end in LF, the file's in CRLF",
+        })
+    }
+}
+
+/// Whether most of `lines` end in a CR (at least one, and more than half).
+fn mostly_cr<'a>(lines: impl Iterator<Item = &'a [u8]>) -> bool {
+    let (mut cr, mut all) = (0usize, 0usize);
+    for line in lines {
+        all += 1;
+        cr += usize::from(line.last() == Some(&b'\r'));
+    }
+    cr > 0 && cr * 2 > all
+}
+
+/// Compares the line endings of `hunks` with those of `old`: `None` when
+/// they agree (or either side has too few lines to tell).
+pub fn line_endings(old: &[u8], hunks: &[Hunk]) -> Option<LineEndings> {
+    let file_lines = old.split(|&b| b == b'\n').filter(|l| !l.is_empty());
+    let hunk_lines = || {
+        hunks
+            .iter()
+            .flat_map(|h| &h.lines)
+            .filter(|l| l.newline)
+            .map(|l| l.text.as_slice())
+    };
+    let file_cr = mostly_cr(file_lines);
+    if hunk_lines().next().is_none() || !old.contains(&b'\n') {
+        return None;
+    }
+    match (mostly_cr(hunk_lines()), file_cr) {
+        (true, false) => Some(LineEndings::PatchCrlfFileLf),
+        (false, true) => Some(LineEndings::PatchLfFileCrlf),
+        _ => None,
+    }
+}
+
+/// `hunks` with their lines' endings turned into the file's: a CR added to
+/// every line that ends in a newline (`PatchLfFileCrlf`, what `git am
+/// --keep-cr` gives for a CRLF mail), or every line's trailing CR dropped
+/// (`PatchCrlfFileLf`, what `git am` does when it reads a CRLF mail).
+pub fn with_line_endings(hunks: &[Hunk], endings: LineEndings) -> Vec<Hunk> {
+    let mut out = hunks.to_vec();
+    for line in out.iter_mut().flat_map(|h| &mut h.lines) {
+        match endings {
+            LineEndings::PatchCrlfFileLf => {
+                if line.text.last() == Some(&b'\r') {
+                    line.text.pop();
+                }
+            }
+            LineEndings::PatchLfFileCrlf => {
+                if line.newline && line.text.last() != Some(&b'\r') {
+                    line.text.push(b'\r');
+                }
+            }
+        }
+    }
+    out
+}
+
 /// apply.c `find_pos`: tries `line`, then alternately one further forward
 /// and one further backward, over the whole image.
 fn find_pos(
@@ -413,6 +487,46 @@ mod tests {
             "{applied} of {cases} applied"
         );
         assert!(offset_cases >= 10, "{offset_cases} applied with offsets");
+    }
+
+    /// A diff whose line endings differ from the file's throughout applies
+    /// in the file's: as `git apply` applies the same diff with every line
+    /// converted (what `git am --keep-cr` and plain `git am` read from a
+    /// CRLF mail).
+    #[test]
+    fn line_endings_are_converted_like_git_reads_crlf_mails() {
+        let scratch = tempfile::tempdir().unwrap();
+        test_git::init(scratch.path());
+        let lf_diff = "--- a/f\n+++ b/f\n@@ -1,3 +1,4 @@\n a\n-b\n+B\n+new\n c\n";
+        let crlf_diff = lf_diff.replace('\n', "\r\n");
+        let crlf_file = b"a\r\nb\r\nc\r\n";
+        let lf_file = b"a\nb\nc\n";
+        for (diff, file, endings) in [
+            (lf_diff, &crlf_file[..], LineEndings::PatchLfFileCrlf),
+            (
+                crlf_diff.as_str(),
+                &lf_file[..],
+                LineEndings::PatchCrlfFileLf,
+            ),
+        ] {
+            let h = hunks(diff);
+            assert!(apply_hunks(file, &h).is_err());
+            assert_eq!(line_endings(file, &h), Some(endings));
+            let ours = apply_hunks(file, &with_line_endings(&h, endings)).unwrap();
+            // git apply of the diff in the file's line endings.
+            let converted = match endings {
+                LineEndings::PatchLfFileCrlf => diff.replace('\n', "\r\n"),
+                LineEndings::PatchCrlfFileLf => diff.replace("\r\n", "\n"),
+            };
+            assert!(compare_with_git(scratch.path(), converted.as_bytes(), file));
+            assert_eq!(
+                ours.content,
+                std::fs::read(scratch.path().join("f")).unwrap()
+            );
+        }
+        // Same endings, or too little to tell: nothing to convert.
+        assert_eq!(line_endings(lf_file, &hunks(lf_diff)), None);
+        assert_eq!(line_endings(b"", &hunks(lf_diff)), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `find_header`, `parse_git_diff_header`, `parse_fragment`).
 
 use super::PatchError;
+use super::binary::{BinaryMethod, BinaryPatch, decode_section};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,8 +25,9 @@ pub struct FilePatch {
     /// Object ids from the `index` line, as written (possibly abbreviated).
     pub old_id: Option<String>,
     pub new_id: Option<String>,
-    /// A binary diff; its data is not kept, callers must refuse to apply it.
-    pub binary: bool,
+    /// A binary diff (`GIT binary patch` with its data, or a `Binary files
+    /// differ` line without any); its hunks are then empty.
+    pub binary: Option<BinaryPatch>,
     pub hunks: Vec<Hunk>,
     /// 1-based line of this file's first header line in the diff text.
     pub line: usize,
@@ -98,6 +100,7 @@ pub(crate) fn parse_diff_prefix(diff: &[u8]) -> Result<(Vec<FilePatch>, usize), 
     let mut parser = Parser {
         lines: split_lines(diff),
         i: 0,
+        p_value: None,
     };
     let mut files = Vec::new();
     let mut used = 0;
@@ -137,6 +140,9 @@ fn malformed(line: usize, message: impl Into<String>) -> PatchError {
 struct Parser<'a> {
     lines: Vec<RawLine<'a>>,
     i: usize,
+    /// How many leading directories traditional patches carry, once a
+    /// `---`/`+++` pair has told (apply.c `p_value_known`); 1 until then.
+    p_value: Option<usize>,
 }
 
 /// What the extended header lines of a `diff --git` file said.
@@ -209,7 +215,11 @@ impl<'a> Parser<'a> {
             self.i += 1;
         }
         let hunks = self.hunks()?;
-        let binary = hunks.is_empty() && self.binary()?;
+        let binary = if hunks.is_empty() {
+            self.binary()?
+        } else {
+            None
+        };
         self.finish_git_file(h, def_name, hunks, binary, line)
     }
 
@@ -218,7 +228,7 @@ impl<'a> Parser<'a> {
         h: GitHeader,
         def_name: Option<String>,
         hunks: Vec<Hunk>,
-        binary: bool,
+        binary: Option<BinaryPatch>,
         line: usize,
     ) -> Result<FilePatch, PatchError> {
         let (change, old_path, new_path) = if h.rename_from.is_some() || h.rename_to.is_some() {
@@ -248,7 +258,7 @@ impl<'a> Parser<'a> {
             ));
         }
         let mode_change = matches!((h.old_mode, h.new_mode), (Some(a), Some(b)) if a != b);
-        if hunks.is_empty() && !binary && change == FileChange::Modify && !mode_change {
+        if hunks.is_empty() && binary.is_none() && change == FileChange::Modify && !mode_change {
             return Err(malformed(
                 line,
                 "this file's diff has no hunks and changes nothing (truncated patch?)",
@@ -270,29 +280,59 @@ impl<'a> Parser<'a> {
         Ok(file)
     }
 
+    /// A `---`/`+++` patch as `diff -u`, quilt or GNU patch write it (apply.c
+    /// `parse_traditional_patch`): names followed by a tab and a timestamp,
+    /// a created (deleted) file named by `/dev/null` or an epoch timestamp on
+    /// the old (new) side, and a leading directory guessed as git does.
     fn traditional_file(&mut self) -> Result<FilePatch, PatchError> {
         let line = self.i + 1;
-        let old = dash_name(&self.text(self.i)[4..], line)?;
-        let new = dash_name(&self.text(self.i + 1)[4..], line + 1)?;
+        let first = &self.text(self.i)[4..];
+        let second = &self.text(self.i + 1)[4..];
+        if self.p_value.is_none() {
+            let p = guess_p_value(first);
+            let q = guess_p_value(second);
+            let p = p.or(q);
+            if p.is_some() && p == q {
+                self.p_value = p;
+            }
+        }
+        let p = self.p_value.unwrap_or(1);
+        let name = |text: &[u8], def: Option<Vec<u8>>, n: usize| {
+            traditional_name(text, p, def)
+                .map(|name| path_string(name, n))
+                .transpose()
+        };
+        let (change, old_path, new_path) = if is_dev_null(first) && is_dev_null(second) {
+            return Err(malformed(line, "both file names are /dev/null"));
+        } else if is_dev_null(first) {
+            (FileChange::Add, None, name(second, None, line + 1)?)
+        } else if is_dev_null(second) {
+            (FileChange::Delete, name(first, None, line)?, None)
+        } else {
+            let first_name = traditional_name(first, p, None);
+            let name = name(second, first_name, line + 1)?;
+            if has_epoch_timestamp(first) {
+                (FileChange::Add, None, name)
+            } else if has_epoch_timestamp(second) {
+                (FileChange::Delete, name, None)
+            } else {
+                (FileChange::Modify, name.clone(), name)
+            }
+        };
+        if old_path.is_none() && new_path.is_none() {
+            return Err(malformed(line, "no file name on the \"---\"/\"+++\" lines"));
+        }
         self.i += 2;
         let hunks = self.hunks()?;
-        let change = match (&old, &new) {
-            (None, None) => {
-                return Err(malformed(line, "both file names are /dev/null"));
-            }
-            (None, Some(_)) => FileChange::Add,
-            (Some(_), None) => FileChange::Delete,
-            (Some(_), Some(_)) => FileChange::Modify,
-        };
         let file = FilePatch {
             change,
-            old_path: old,
-            new_path: new,
+            old_path,
+            new_path,
             old_mode: None,
             new_mode: None,
             old_id: None,
             new_id: None,
-            binary: false,
+            binary: None,
             hunks,
             line,
         };
@@ -300,38 +340,63 @@ impl<'a> Parser<'a> {
         Ok(file)
     }
 
-    /// Consumes a binary diff marker and its data, if one is next.
-    fn binary(&mut self) -> Result<bool, PatchError> {
+    /// Consumes a binary diff marker and its data, if one is next (apply.c
+    /// `parse_binary`): a forward section and an optional reverse one, each
+    /// `literal N` or `delta N`, base85 lines, and a blank line.
+    fn binary(&mut self) -> Result<Option<BinaryPatch>, PatchError> {
         let text = self.text(self.i);
         if text == b"GIT binary patch" {
             self.i += 1;
-            // A forward and an optional reverse chunk, each ended by a blank line.
-            for chunk in 0..2 {
-                let text = self.text(self.i);
-                if !(text.starts_with(b"literal ") || text.starts_with(b"delta ")) {
-                    if chunk == 0 {
-                        return Err(malformed(
-                            self.i + 1,
-                            "corrupt binary patch: expected \"literal\" or \"delta\"",
-                        ));
-                    }
-                    break;
-                }
-                self.i += 1;
-                while self.i < self.lines.len() && !self.text(self.i).is_empty() {
-                    self.i += 1;
-                }
-                self.i = (self.i + 1).min(self.lines.len());
-            }
-            return Ok(true);
+            let forward = self.binary_section()?.ok_or_else(|| {
+                malformed(
+                    self.i + 1,
+                    "corrupt binary patch: expected \"literal\" or \"delta\"",
+                )
+            })?;
+            let reverse = self.binary_section()?;
+            return Ok(Some(BinaryPatch {
+                forward: Some(forward),
+                reverse,
+            }));
         }
         if (text.starts_with(b"Binary files ") || text.starts_with(b"Files "))
             && text.ends_with(b" differ")
         {
             self.i += 1;
-            return Ok(true);
+            return Ok(Some(BinaryPatch {
+                forward: None,
+                reverse: None,
+            }));
         }
-        Ok(false)
+        Ok(None)
+    }
+
+    /// One `literal N` / `delta N` section, if one is next.
+    fn binary_section(&mut self) -> Result<Option<super::binary::BinaryData>, PatchError> {
+        let text = self.text(self.i);
+        let (method, size) = if let Some(n) = text.strip_prefix(b"literal ") {
+            (BinaryMethod::Literal, n)
+        } else if let Some(n) = text.strip_prefix(b"delta ") {
+            (BinaryMethod::Delta, n)
+        } else {
+            return Ok(None);
+        };
+        let line = self.i + 1;
+        let size = match parse_num(size) {
+            Ok((size, b"")) => size,
+            _ => return Err(malformed(line, "corrupt binary patch: bad size")),
+        };
+        self.i += 1;
+        let first = self.i;
+        while self.i < self.lines.len() && !self.text(self.i).is_empty() {
+            self.i += 1;
+        }
+        let data_lines = (first..self.i).map(|i| self.text(i));
+        let data =
+            decode_section(method, size, data_lines).map_err(|e| malformed(line, e.to_string()))?;
+        // The blank line that ends the section.
+        self.i = (self.i + 1).min(self.lines.len());
+        Ok(Some(data))
     }
 
     fn hunks(&mut self) -> Result<Vec<Hunk>, PatchError> {
@@ -641,6 +706,144 @@ fn header_path(text: &[u8], line: usize) -> Result<String, PatchError> {
     path_string(text.to_vec(), line)
 }
 
+/// apply.c `is_dev_null`: "/dev/null" followed by whitespace (or the end).
+fn is_dev_null(text: &[u8]) -> bool {
+    text.strip_prefix(b"/dev/null")
+        .is_some_and(|rest| rest.first().is_none_or(|&b| super::is_git_space(b)))
+}
+
+/// apply.c `guess_p_value`: 1 when the name has a directory, else 0.
+fn guess_p_value(text: &[u8]) -> Option<usize> {
+    if is_dev_null(text) {
+        return None;
+    }
+    let name = traditional_name(text, 0, None)?;
+    Some(usize::from(name.contains(&b'/')))
+}
+
+/// apply.c `find_name_traditional`: the name on a `---`/`+++` line with
+/// its first `p` directories stripped, without the timestamp after it;
+/// `def` (the other side's name) when there is no name left, or when this
+/// name is `def` with something tacked on ("file.orig", "file~").
+fn traditional_name(text: &[u8], p: usize, def: Option<Vec<u8>>) -> Option<Vec<u8>> {
+    let full = if text.first() == Some(&b'"') {
+        unquote_c(text)?.0
+    } else {
+        let text = match text.iter().position(|&b| b == b'\t') {
+            Some(tab) => &text[..tab],
+            None => strip_timestamp(trim_end(text)),
+        };
+        let end = text.iter().position(|&b| b == b'\r').unwrap_or(text.len());
+        text[..end].to_vec()
+    };
+    let mut start = Some(0);
+    if p > 0 {
+        start = full
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'/')
+            .nth(p - 1)
+            .map(|(i, _)| i + 1);
+    }
+    let name = match start {
+        Some(start) if start < full.len() => full[start..].to_vec(),
+        // git keeps a name without as many directories as -p strips.
+        None if def.is_none() && !full.is_empty() && !full.contains(&b'/') => full,
+        _ => return def,
+    };
+    match def {
+        Some(def) if def.len() < name.len() && name.starts_with(&def) => Some(def),
+        _ => Some(name),
+    }
+}
+
+/// apply.c `diff_timestamp_len` for names not ended by a tab: drops a
+/// trailing " YYYY-MM-DD hh:mm:ss[.frac][ +zone]".
+fn strip_timestamp(text: &[u8]) -> &[u8] {
+    // `shape` spells a word: '9' for a digit, anything else for itself.
+    let like = |w: &[u8], shape: &[u8]| {
+        w.len() == shape.len()
+            && w.iter().zip(shape).all(|(&b, &s)| {
+                if s == b'9' {
+                    b.is_ascii_digit()
+                } else {
+                    b == s
+                }
+            })
+    };
+    let mut words: Vec<&[u8]> = text.split(|&b| b == b' ').collect();
+    let zone = |w: &[u8]| {
+        like(w, b"+9999") || like(w, b"-9999") || like(w, b"+99:99") || like(w, b"-99:99")
+    };
+    if words.last().is_some_and(|w| zone(w)) {
+        words.pop();
+    }
+    let n = words.len();
+    let time = |w: &[u8]| {
+        let clock = w.split(|&b| b == b'.').next().unwrap_or_default();
+        like(clock, b"99:99:99")
+    };
+    if n >= 3 && time(words[n - 1]) && like(words[n - 2], b"9999-99-99") {
+        let kept: usize = words[..n - 2].iter().map(|w| w.len() + 1).sum();
+        let mut end = kept.saturating_sub(1).min(text.len());
+        while end > 0 && text[end - 1] == b' ' {
+            end -= 1;
+        }
+        return &text[..end];
+    }
+    text
+}
+
+/// apply.c `has_epoch_timestamp`: the timestamp after the tab is the Unix
+/// epoch in its own zone ("1970-01-01 00:00:00 +0000",
+/// "1969-12-31 19:00:00.000000000 -0500"), which `diff -N` writes for a
+/// file that does not exist on that side.
+fn has_epoch_timestamp(text: &[u8]) -> bool {
+    let Some(tab) = text.iter().rposition(|&b| b == b'\t') else {
+        return false;
+    };
+    let Ok(stamp) = std::str::from_utf8(&text[tab + 1..]) else {
+        return false;
+    };
+    let (epoch_hour, rest) = if let Some(rest) = stamp.strip_prefix("1969-12-31 ") {
+        (24, rest)
+    } else if let Some(rest) = stamp.strip_prefix("1970-01-01 ") {
+        (0, rest)
+    } else {
+        return false;
+    };
+    let Some((time, zone)) = rest.split_once(' ') else {
+        return false;
+    };
+    let (clock, frac) = time.split_once('.').unwrap_or((time, "0"));
+    let parts: Vec<&str> = clock.split(':').collect();
+    let num = |s: &str| {
+        (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<i32>().ok())
+            .flatten()
+    };
+    let [Some(hour), Some(minute), Some(0)] =
+        [parts.first(), parts.get(1), parts.get(2)].map(|p| p.and_then(|p| num(p)))
+    else {
+        return false;
+    };
+    if parts.len() != 3 || frac.is_empty() || !frac.bytes().all(|b| b == b'0') {
+        return false;
+    }
+    let sign = match zone.as_bytes().first() {
+        Some(b'+') => 1,
+        Some(b'-') => -1,
+        _ => return false,
+    };
+    let digits = zone[1..].replace(':', "");
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let zone_minutes = sign
+        * (digits[..2].parse::<i32>().unwrap_or(0) * 60 + digits[2..].parse::<i32>().unwrap_or(0));
+    (hour - epoch_hour) * 60 + minute == zone_minutes
+}
+
 /// The name on a "--- " or "+++ " line: `None` for /dev/null, otherwise with
 /// its first component stripped. Anything after a tab (a timestamp) is not
 /// part of the name.
@@ -768,11 +971,11 @@ mod tests {
                 "diff --git a/b.png b/b.png\n",
                 "index 1111111..2222222 100644\n",
                 "GIT binary patch\n",
-                "literal 3\n",
-                "KcmZ?wbN~PV00031\n",
+                "literal 4\n",
+                "LcmYdHVn_x60}%ly\n",
                 "\n",
                 "literal 3\n",
-                "KcmZ?wbN~PV00031\n",
+                "KcmYdHVgLXE>Hx$5\n",
                 "\n",
                 "diff --git a/c.bin b/c.bin\n",
                 "index 1111111..2222222 100644\n",
@@ -782,8 +985,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(files.len(), 2);
-        assert!(files.iter().all(|f| f.binary));
+        let binary = files[0].binary.as_ref().unwrap();
+        let literal = |data: &[u8]| {
+            Some(crate::patch::BinaryData {
+                method: BinaryMethod::Literal,
+                data: data.to_vec(),
+            })
+        };
+        assert_eq!(binary.forward, literal(b"ab\0c"));
+        assert_eq!(binary.reverse, literal(b"ab\0"));
+        assert_eq!(files[1].binary.as_ref().unwrap().forward, None);
         assert_eq!(files[1].line, 10);
+        // A section whose data does not inflate to its size is refused.
+        let err = parse_diff(
+            b"diff --git a/b b/b\nindex 1..2 100644\nGIT binary patch\nliteral 5\nLcmYdHVn_x60}%ly\n\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.line(), Some(4));
     }
 
     #[test]
@@ -811,6 +1029,172 @@ mod tests {
         assert_eq!(files[1].change, FileChange::Add);
         assert_eq!(files[1].new_path.as_deref(), Some("new"));
         assert_eq!(used, input.len() - "-- \n2.47.0\n".len());
+    }
+
+    /// Names and creations/deletions as `git apply --numstat --summary`
+    /// reads them: (name, "create" | "delete" | "modify") per file.
+    fn git_reads(dir: &std::path::Path, diff: &[u8]) -> Vec<(String, String)> {
+        std::fs::write(dir.join("p.diff"), diff).unwrap();
+        let out =
+            crate::patch::test_git::ok(dir, &["apply", "--numstat", "--summary", "p.diff"], &[]);
+        let text = String::from_utf8(out).unwrap();
+        let mut files: Vec<(String, String)> = Vec::new();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix(' ') {
+                let (kind, name) = rest.split_once(' ').unwrap();
+                let name = match name.strip_prefix("mode ") {
+                    Some(moded) => moded.split_once(' ').unwrap().1,
+                    None => name,
+                };
+                let entry = files.iter_mut().find(|(n, _)| n == name).unwrap();
+                entry.1 = kind.to_string();
+            } else {
+                let name = line.splitn(3, '\t').nth(2).unwrap();
+                files.push((name.to_string(), "modify".to_string()));
+            }
+        }
+        files
+    }
+
+    fn we_read(diff: &[u8]) -> Vec<(String, String)> {
+        parse_diff(diff)
+            .unwrap()
+            .into_iter()
+            .map(|f| {
+                let kind = match f.change {
+                    FileChange::Add => "create",
+                    FileChange::Delete => "delete",
+                    _ => "modify",
+                };
+                let name = f.new_path.or(f.old_path).unwrap();
+                (name, kind.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn traditional_headers_read_like_git_apply() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::patch::test_git::init(dir.path());
+        let add = "@@ -0,0 +1,2 @@\n+a\n+b\n";
+        let del = "@@ -1 +0,0 @@\n-x\n";
+        let modify = "@@ -1 +1 @@\n-x\n+y\n";
+        let cases: Vec<String> = vec![
+            // diff -ruN: a leading directory, fractional seconds, epoch sides.
+            format!(
+                "--- foo-1.0.orig/new.c\t1970-01-01 00:00:00.000000000 +0000\n\
+                 +++ foo-1.0/new.c\t2024-01-02 03:04:05.123456789 +0100\n{add}\
+                 --- foo-1.0.orig/dir/old.c\t2024-01-02 03:04:05.000000000 +0000\n\
+                 +++ foo-1.0/dir/old.c\t1969-12-31 19:00:00.000000000 -0500\n{del}\
+                 --- foo-1.0.orig/dir/m.c\t2024-01-02 03:04:05.000000000 +0000\n\
+                 +++ foo-1.0/dir/m.c\t2024-01-02 03:04:06.000000000 +0000\n{modify}"
+            ),
+            // -p0 names with space-separated timestamps.
+            format!(
+                "--- x.c 2024-01-01 10:00:00 +0000\n+++ x.c 2024-01-02 10:00:00 +0000\n{modify}"
+            ),
+            // Spaces in names, a tab before a loose timestamp, /dev/null with one.
+            format!(
+                "--- a/with space.c\t2024\n+++ b/with space.c\n{modify}\
+                 --- /dev/null\t1970-01-01 00:00:00 +0000\n+++ b/n.txt\n{add}"
+            ),
+            // Backup names: the shorter one wins.
+            format!("--- x.c.orig\t2024-01-01\n+++ x.c\t2024-01-02\n{modify}"),
+            format!("--- d/x.c\n+++ d/x.c~\n{modify}"),
+            // Near-epoch stamps are not epoch; epoch in another zone is.
+            format!(
+                "--- a/e1.c\t1970-01-01 00:00:01 +0000\n+++ b/e1.c\t2024-01-01 00:00:00 +0000\n{modify}\
+                 --- a/e2.c\t1970-01-01 01:00:00 +0100\n+++ b/e2.c\t2024-01-01 00:00:00 +0000\n{add}\
+                 --- a/e3.c\t1970-01-01 00:00:00.5 +0000\n+++ b/e3.c\t2024-01-01 00:00:00 +0000\n{modify}\
+                 --- a/e4.c\t2024-01-01 00:00:00 +0000\n+++ b/e4.c\t1970-01-01 05:30:00 +05:30\n{del}"
+            ),
+            // A name without the directory -p1 strips, after one with it.
+            format!("--- a/b/x.c\n+++ a/b/x.c\n{modify}--- y.c\n+++ y.c\n{modify}"),
+            format!("--- y.c\n+++ y.c\n{modify}--- a/b/x.c\n+++ a/b/x.c\n{modify}"),
+        ];
+        for case in cases {
+            assert_eq!(
+                we_read(case.as_bytes()),
+                git_reads(dir.path(), case.as_bytes()),
+                "{case}"
+            );
+        }
+    }
+
+    /// Real `diff -ruN` output (creations, deletions, subdirectories, dates
+    /// in a zone west of GMT) applied by `git apply` and by us.
+    #[test]
+    fn diff_recursive_new_file_applies_like_git_apply() {
+        use std::collections::BTreeMap;
+        let tmp = tempfile::tempdir().unwrap();
+        let (old, new) = (tmp.path().join("pkg-1.0.orig"), tmp.path().join("pkg-1.0"));
+        let old_files: &[(&str, &str)] = &[
+            ("keep.c", "a\nb\nc\nd\n"),
+            ("src/gone.c", "bye\nnow\n"),
+            ("src/edit.c", "1\n2\n3\n4\n5\n6\n7\n"),
+            ("empty-later.txt", "only line\n"),
+        ];
+        let new_files: &[(&str, &str)] = &[
+            ("keep.c", "a\nb\nc\nd\n"),
+            ("src/edit.c", "1\n2\nthree\n4\n5\n6\n7\neight\n"),
+            ("src/new/born.c", "hello\nworld\n"),
+            ("empty-later.txt", ""),
+        ];
+        for (root, files) in [(&old, old_files), (&new, new_files)] {
+            for (path, text) in files {
+                let path = root.join(path);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
+            }
+        }
+        for tz in ["UTC", "EST5EDT"] {
+            let out = std::process::Command::new("diff")
+                .current_dir(tmp.path())
+                .args(["-ruN", "pkg-1.0.orig", "pkg-1.0"])
+                .env("TZ", tz)
+                .output()
+                .unwrap();
+            let diff = out.stdout;
+            assert!(
+                String::from_utf8_lossy(&diff).contains("\t19"),
+                "dates in diff"
+            );
+            // git apply in a repository holding the old files.
+            let repo = tmp.path().join(format!("repo-{tz}"));
+            let mut ours: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+            for (path, text) in old_files {
+                let file = repo.join(path);
+                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                std::fs::write(file, text).unwrap();
+                ours.insert(path.to_string(), text.as_bytes().to_vec());
+            }
+            crate::patch::test_git::init(&repo);
+            std::fs::write(tmp.path().join("p.diff"), &diff).unwrap();
+            crate::patch::test_git::ok(&repo, &["apply", "../p.diff"], &[]);
+            for file in parse_diff(&diff).unwrap() {
+                let old = file
+                    .old_path
+                    .as_ref()
+                    .map(|p| ours.remove(p).unwrap())
+                    .unwrap_or_default();
+                let applied = crate::patch::apply_hunks(&old, &file.hunks).unwrap();
+                match file.change {
+                    FileChange::Delete => assert!(applied.content.is_empty()),
+                    _ => {
+                        ours.insert(file.new_path.clone().unwrap(), applied.content);
+                    }
+                }
+            }
+            let mut theirs = BTreeMap::new();
+            for (path, _) in old_files.iter().chain(new_files) {
+                if let Ok(bytes) = std::fs::read(repo.join(path)) {
+                    theirs.insert(path.to_string(), bytes);
+                }
+            }
+            assert_eq!(ours, theirs, "TZ={tz}\n{}", String::from_utf8_lossy(&diff));
+            assert!(!theirs.contains_key("src/gone.c"));
+            assert_eq!(theirs["empty-later.txt"], b"", "emptied, not deleted");
+        }
     }
 
     #[test]

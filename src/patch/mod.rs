@@ -3,12 +3,17 @@
 //! `git apply` does. Everything here is pure: bytes in, bytes out.
 
 mod apply;
+mod binary;
 mod diff;
 mod mail;
+pub mod quilt;
 
-pub use apply::{Applied, HunkMismatch, HunkOffset, apply_hunks};
+pub use apply::{
+    Applied, HunkMismatch, HunkOffset, LineEndings, apply_hunks, line_endings, with_line_endings,
+};
+pub use binary::{BinaryData, BinaryError, BinaryMethod, BinaryPatch, apply_binary};
 pub use diff::{FileChange, FilePatch, Hunk, Line, LineKind, parse_diff};
-pub use mail::{Patch, PatchDate, Person};
+pub use mail::{Mail, Patch, PatchDate, Person, split_mbox};
 
 /// Why a patch file could not be read. Line numbers are 1-based and count
 /// lines of the patch file (or of the diff text, for [`parse_diff`]; see

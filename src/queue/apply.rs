@@ -16,7 +16,7 @@ use super::{AppliedState, Queue};
 use crate::error::{Error, Result};
 use crate::manifest::Workspace;
 use crate::progress::Progress;
-use crate::repo::{Git, Oid, WorkState, short};
+use crate::repo::{Git, Oid, PinKind, WorkState, short};
 use crate::upstream::Upstream;
 
 pub const BRANCH: &str = "patch-queue";
@@ -36,6 +36,8 @@ pub struct ApplyReport {
     pub pin: String,
     #[serde(serialize_with = "crate::serde_oid")]
     pub pin_commit: Oid,
+    /// What the pin names; a branch pin is its tip at the last fetch.
+    pub pin_kind: Option<PinKind>,
     #[serde(serialize_with = "crate::serde_oid")]
     pub head: Oid,
     pub patches: Vec<Built>,
@@ -255,6 +257,10 @@ pub fn apply(
         project: project.to_string(),
         pin: spec.pin.clone(),
         pin_commit,
+        pin_kind: upstream
+            .mirror
+            .resolve_pin_kind(&spec.pin)
+            .map(|(_, kind)| kind),
         head,
         patches: built,
         created,

@@ -1,8 +1,11 @@
 //! Building the queue as commits in an object database: each patch is
 //! applied to the blobs it touches (exact position, then an offset search
-//! like `git apply`, then a 3-way merge from the patch's preimage blob like
-//! `git am -3`), the tree is updated only along the changed paths, and a
-//! commit is written. Nothing touches a work tree here.
+//! like `git apply`, then in the file's line endings, then a 3-way merge
+//! from the patch's preimage blob like `git am -3`), binary files by their
+//! full `index` ids like apply.c `apply_binary`, submodules as their
+//! "Subproject commit" text; the tree is updated only along the changed
+//! paths, and a commit is written. A patch that changes nothing is refused
+//! as already applied. Nothing touches a work tree here.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,11 +16,13 @@ use sha2::{Digest, Sha256};
 use super::LoadedPatch;
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::patch::apply_hunks;
 use crate::patch::{self, Patch};
-use crate::patch::{FileChange, FilePatch, parse_diff};
+use crate::patch::{
+    BinaryError, BinaryPatch, FileChange, FilePatch, LineEndings, LineKind, apply_binary,
+    apply_hunks, line_endings, parse_diff, with_line_endings,
+};
 use crate::progress::Progress;
-use crate::repo::{Git, Identity, MODE_FILE, Oid, TreeChange, TreeFile};
+use crate::repo::{Git, Identity, MODE_COMMIT, MODE_FILE, Oid, TreeChange, TreeFile};
 
 /// The trailer that ties a custom-source commit to its patch file.
 pub const PATCH_TRAILER: &str = "Verda-Patch";
@@ -36,6 +41,8 @@ pub enum How {
     ThreeWay { files: Vec<String> },
     /// Reused from the apply cache: same parent, same patch bytes.
     Cached,
+    /// The change is already in the tree: no commit was made.
+    AlreadyApplied,
 }
 
 impl How {
@@ -54,6 +61,7 @@ impl How {
                 format!("applied with a 3-way merge ({})", files.join(", "))
             }
             How::Cached => "cache hit (same parent, same patch bytes)".into(),
+            How::AlreadyApplied => "already applied (changes nothing; no commit)".into(),
         }
     }
 }
@@ -123,7 +131,7 @@ impl ApplyCache {
 
 /// The commit message a patch gets in custom-source.
 pub fn commit_message(patch: &LoadedPatch) -> String {
-    patch::with_trailer(&patch.patch.message(), PATCH_TRAILER, &patch.path)
+    patch::with_trailer(patch.patch.message(), PATCH_TRAILER, &patch.path)
 }
 
 pub fn identity(patch: &Patch) -> Identity {
@@ -135,9 +143,62 @@ pub fn identity(patch: &Patch) -> Identity {
     }
 }
 
+/// Why a patch that changes nothing is refused (apply and check).
+pub const ALREADY_APPLIED: &str = "is already applied: its change is already contained in the \
+     tree it applies to (the pin and the patches before it), so it would make an empty commit \
+     (git am: \"No changes -- Patch already applied.\")";
+
+/// What to do about a patch that is already applied.
+pub const ALREADY_APPLIED_HINT: &str = "to move the queue to a release that contains it, put \
+     the previous pin back and run `verda-patch rebase --to <release>` (it drops patches \
+     upstream already has); otherwise remove the patch from the series";
+
 /// Build `patches` on top of commit `base`; one commit per patch, in order.
-/// Stops at the first patch that does not apply, naming it.
+/// Stops at the first patch that does not apply, naming it. A patch that
+/// changes nothing (its change is already in the tree, like `git am -3`'s
+/// "No changes -- Patch already applied.") is refused too, after the rest
+/// of the queue was tried, naming every such patch.
 pub fn build(
+    git: &Git,
+    base: Oid,
+    patches: &[LoadedPatch],
+    cache: Option<&mut ApplyCache>,
+    progress: &dyn Progress,
+) -> Result<Vec<Built>> {
+    let built = build_keeping_applied(git, base, patches, cache, progress)?;
+    let already = already_applied(&built, patches);
+    match already.split_first() {
+        None => Ok(built),
+        Some((first, rest)) => Err(Error::PatchFailed {
+            patch: first.display(),
+            message: format!("{ALREADY_APPLIED}{}", also_applied(rest)),
+        }),
+    }
+}
+
+/// The patches (of those `built` was made from) that changed nothing.
+fn already_applied<'a>(built: &[Built], patches: &'a [LoadedPatch]) -> Vec<&'a LoadedPatch> {
+    built
+        .iter()
+        .zip(patches)
+        .filter(|(b, _)| b.how == How::AlreadyApplied)
+        .map(|(_, p)| p)
+        .collect()
+}
+
+/// Lines naming `others` as already applied, and the hint.
+fn also_applied(others: &[&LoadedPatch]) -> String {
+    let mut text: String = others
+        .iter()
+        .map(|p| format!("\n{}: {ALREADY_APPLIED}", p.display()))
+        .collect();
+    text.push_str(&format!("\n{ALREADY_APPLIED_HINT}"));
+    text
+}
+
+/// Like [`build`], but a patch that changes nothing is not an error: its
+/// [`Built`] has [`How::AlreadyApplied`] and, as `commit`, its parent.
+pub fn build_keeping_applied(
     git: &Git,
     base: Oid,
     patches: &[LoadedPatch],
@@ -156,19 +217,35 @@ pub fn build(
         let (commit, how) = match cached {
             Some(commit) => (commit, How::Cached),
             None => {
-                let tree = git.commit_info(parent)?.tree;
-                let (tree, how) = apply_to_tree(git, tree, patch)?;
-                let commit = git.commit(
-                    tree,
-                    &[parent],
-                    &identity(&patch.patch),
-                    &commit_message(patch),
-                )?;
-                if let Some(cache) = cache.as_deref_mut() {
-                    cache.entries.insert(key, commit);
-                    cache.dirty = true;
+                let parent_tree = git.commit_info(parent)?.tree;
+                // A failure also names the patches before it that were
+                // already applied, so that one run tells about all of them.
+                let (tree, how) = apply_to_tree(git, parent_tree, patch).map_err(|e| {
+                    match (e, already_applied(&built, patches)) {
+                        (Error::PatchFailed { patch, message }, already) if !already.is_empty() => {
+                            Error::PatchFailed {
+                                patch,
+                                message: format!("{message}{}", also_applied(&already)),
+                            }
+                        }
+                        (e, _) => e,
+                    }
+                })?;
+                if tree == parent_tree {
+                    (parent, How::AlreadyApplied)
+                } else {
+                    let commit = git.commit(
+                        tree,
+                        &[parent],
+                        &identity(&patch.patch),
+                        &commit_message(patch),
+                    )?;
+                    if let Some(cache) = cache.as_deref_mut() {
+                        cache.entries.insert(key, commit);
+                        cache.dirty = true;
+                    }
+                    (commit, how)
                 }
-                (commit, how)
             }
         };
         progress.note(&format!(
@@ -189,7 +266,133 @@ pub fn build(
     Ok(built)
 }
 
+/// What one file of a patch becomes.
+enum NewState {
+    /// These bytes, as a blob.
+    Bytes(Vec<u8>),
+    /// A blob that is already in the repository (a binary postimage).
+    Blob(Oid),
+    /// A submodule at this commit.
+    Gitlink(Oid),
+    /// Nothing: the file is deleted.
+    Gone,
+}
+
+/// Why a file's hunks do not apply, as far as the 3-way fallback could tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ThreeWayFailure {
+    /// The patch has no `index` line naming its preimage blob.
+    NoIndexLine,
+    /// The `index` line names a blob this repository does not have.
+    BlobUnknown(String),
+    /// The blob is known but the hunks do not apply to it either.
+    NotOnPreimage(String),
+    /// The hunks apply to the blob, but merging the result into the file
+    /// conflicts.
+    Conflict(String),
+}
+
+/// A text file patch that did not apply, with the true cause.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "hunk #{} (line {line}) does not apply to `{name}`: its context is not in the file \
+     (expected near line {expected_at}){}{}; update the patch (apply the queue before it, \
+     redo the change in custom-source, then export)",
+    .hunk + 1,
+    .three_way.describe(.name),
+    .endings.map(|e| format!("; line endings differ: {e}")).unwrap_or_default()
+)]
+struct HunkFailure {
+    name: String,
+    hunk: usize,
+    line: usize,
+    expected_at: usize,
+    three_way: ThreeWayFailure,
+    endings: Option<LineEndings>,
+}
+
+impl ThreeWayFailure {
+    fn describe(&self, name: &str) -> String {
+        match self {
+            ThreeWayFailure::NoIndexLine => {
+                ", and the patch has no `index` line naming its preimage for a 3-way merge".into()
+            }
+            ThreeWayFailure::BlobUnknown(id) => format!(
+                ", and its preimage blob {id} (from the `index` line) is not in the upstream \
+                 repository, so no 3-way merge is possible"
+            ),
+            ThreeWayFailure::NotOnPreimage(id) => format!(
+                ", and it does not apply to its preimage blob {id} either (a damaged or \
+                 hand-edited patch, or one made with fewer context lines)"
+            ),
+            ThreeWayFailure::Conflict(id) => {
+                format!("; the 3-way merge from its preimage blob {id} conflicts in `{name}`")
+            }
+        }
+    }
+}
+
+/// Why a binary file patch did not apply (apply.c `apply_binary`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum BinaryFailure {
+    #[error(
+        "`{0}` is a binary change without data (\"Binary files ... differ\") and without full \
+         object ids on its `index` line; regenerate the patch with `git format-patch --binary` \
+         (or export it from custom-source)"
+    )]
+    NoData(String),
+    #[error(
+        "cannot apply the binary patch to `{0}` without full object ids on its `index` line \
+         (`git diff --binary --full-index` writes them)"
+    )]
+    NoFullIndex(String),
+    #[error(
+        "`{0}` is a binary change without data (\"Binary files ... differ\") and its postimage \
+         {1} is not in the repository; regenerate the patch with `git format-patch --binary`"
+    )]
+    MissingData(String, String),
+    #[error(
+        "the binary patch applies to `{name}` ({expected}), which does not match the current \
+         contents ({found}){}",
+        if *.known { "; the 3-way merge with that blob conflicts" } else { ", and that blob is not in the repository for a 3-way merge" }
+    )]
+    Preimage {
+        name: String,
+        expected: String,
+        found: String,
+        known: bool,
+    },
+    #[error("the binary patch does not apply to `{0}`: {1}")]
+    Corrupt(String, BinaryError),
+    #[error(
+        "the binary patch to `{name}` creates an incorrect result (expecting {expected}, got {got})"
+    )]
+    WrongResult {
+        name: String,
+        expected: String,
+        got: String,
+    },
+}
+
+/// Why a submodule (gitlink) change did not apply.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum GitlinkFailure {
+    #[error(
+        "the patch moves submodule `{name}` from commit {expected}, but the tree has it at \
+         {found}; update the patch (apply the queue before it, redo the change in \
+         custom-source, then export)"
+    )]
+    Moved {
+        name: String,
+        expected: String,
+        found: String,
+    },
+    #[error("corrupt patch for submodule `{0}` (expected \"Subproject commit <id>\" lines)")]
+    Corrupt(String),
+}
+
 /// Apply one patch to `tree`, returning the new tree and how it applied.
+/// The tree comes back unchanged when the patch's change is already in it.
 pub fn apply_to_tree(git: &Git, tree: Oid, patch: &LoadedPatch) -> Result<(Oid, How)> {
     let fail = |message: String| Error::PatchFailed {
         patch: patch.display(),
@@ -219,27 +422,23 @@ pub fn apply_to_tree(git: &Git, tree: Oid, patch: &LoadedPatch) -> Result<(Oid, 
             .or(file.old_path.as_ref())
             .cloned()
             .unwrap_or_default();
-        if file.binary {
-            return Err(fail(format!(
-                "line {}: `{name}` is a binary change, which verda-patch cannot apply yet; keep binary files out of patches",
-                at(file.line)
-            )));
-        }
         let current =
             |path: &str, overlay: &HashMap<String, Option<TreeFile>>| -> Result<Option<TreeFile>> {
                 match overlay.get(path) {
-                    Some(state) => Ok(state.clone()),
-                    None => git.file_at(tree, path),
+                    Some(state) => Ok(*state),
+                    None => git.entry_at(tree, path),
                 }
             };
         let old = match &file.old_path {
             Some(path) => match current(path, &overlay)? {
                 Some(found) => Some((path.clone(), found)),
                 None => {
-                    return Err(fail(format!(
-                        "line {}: `{path}` does not exist in the tree this patch applies to",
-                        at(file.line)
-                    )));
+                    let what = if git.exists_at(tree, path)? && !overlay.contains_key(path) {
+                        "is a directory in the tree this patch applies to, not a file"
+                    } else {
+                        "does not exist in the tree this patch applies to"
+                    };
+                    return Err(fail(format!("line {}: `{path}` {what}", at(file.line))));
                 }
             },
             None => None,
@@ -258,64 +457,74 @@ pub fn apply_to_tree(git: &Git, tree: Oid, patch: &LoadedPatch) -> Result<(Oid, 
                 )));
             }
         }
-        let old_bytes = match &old {
-            Some((_, found)) => git.read_blob(found.id)?,
-            None => Vec::new(),
-        };
-        let content = match apply_hunks(&old_bytes, &file.hunks) {
-            Ok(applied) => {
-                moves.extend(applied.offsets.iter().map(|o| HunkMove {
-                    file: name.clone(),
-                    hunk: o.hunk + 1,
-                    offset: o.offset,
-                }));
-                applied.content
-            }
-            Err(mismatch) => match three_way_merge(git, file, &old_bytes, &name)? {
-                Some(merged) => {
+        let old_file = old.as_ref().map(|(_, f)| *f);
+        let is_gitlink =
+            [file.old_mode, file.new_mode, old_file.map(|f| f.mode)].contains(&Some(MODE_COMMIT));
+        let new_state = if let Some(binary) = &file.binary {
+            apply_binary_file(git, file, binary, old_file, &name)?
+                .map_err(|e| fail(format!("line {}: {e}", at(file.line))))?
+        } else if is_gitlink {
+            apply_gitlink(file, old_file, &name)
+                .map_err(|e| fail(format!("line {}: {e}", at(file.line))))?
+        } else {
+            let old_bytes = match old_file {
+                Some(found) => git.read_blob(found.id)?,
+                None => Vec::new(),
+            };
+            match apply_text(git, file, &old_bytes, &name)? {
+                Ok((content, TextHow::Exact(offsets))) => {
+                    moves.extend(offsets.iter().map(|o| HunkMove {
+                        file: name.clone(),
+                        hunk: o.hunk + 1,
+                        offset: o.offset,
+                    }));
+                    NewState::Bytes(content)
+                }
+                Ok((content, TextHow::ThreeWay)) => {
                     three_way.push(name.clone());
-                    merged
+                    NewState::Bytes(content)
                 }
-                None => {
-                    return Err(fail(format!(
-                        "hunk #{} (line {}) does not apply to `{name}`: its context is not in the file (expected near line {}){}; \
-                         update the patch (apply the queue before it, redo the change in custom-source, then export)",
-                        mismatch.hunk + 1,
-                        at(mismatch.line),
-                        mismatch.expected_at,
-                        if file.old_id.is_some() {
-                            ", and its preimage blob is not known for a 3-way merge"
-                        } else {
-                            ""
-                        },
-                    )));
+                Err(failure) => {
+                    let failure = HunkFailure {
+                        line: at(failure.line),
+                        ..failure
+                    };
+                    return Err(fail(failure.to_string()));
                 }
-            },
-        };
-        match file.change {
-            FileChange::Delete => {
-                if !content.is_empty() {
-                    return Err(fail(format!(
-                        "line {}: deletes `{name}` but the file has lines the patch does not remove",
-                        at(file.line)
-                    )));
-                }
-                overlay.insert(name, None);
             }
-            _ => {
-                if file.change == FileChange::Rename {
-                    if let Some((old_path, _)) = &old {
-                        overlay.insert(old_path.to_string(), None);
-                    }
-                }
-                let mode = file
-                    .new_mode
-                    .or(old.as_ref().map(|(_, f)| f.mode))
-                    .unwrap_or(MODE_FILE);
-                let id = git.write_blob(&content)?;
-                overlay.insert(name, Some(TreeFile { id, mode }));
+        };
+        let new_state = match (file.change, new_state) {
+            (FileChange::Delete, NewState::Bytes(content)) if !content.is_empty() => {
+                return Err(fail(format!(
+                    "line {}: deletes `{name}` but the file has lines the patch does not remove",
+                    at(file.line)
+                )));
+            }
+            (FileChange::Delete, _) => NewState::Gone,
+            (_, state) => state,
+        };
+        if file.change == FileChange::Rename {
+            if let Some((old_path, _)) = &old {
+                overlay.insert(old_path.to_string(), None);
             }
         }
+        let mode = file
+            .new_mode
+            .or(old_file.map(|f| f.mode))
+            .unwrap_or(MODE_FILE);
+        let entry = match new_state {
+            NewState::Gone => None,
+            NewState::Bytes(content) => Some(TreeFile {
+                id: git.write_blob(&content)?,
+                mode,
+            }),
+            NewState::Blob(id) => Some(TreeFile { id, mode }),
+            NewState::Gitlink(id) => Some(TreeFile {
+                id,
+                mode: MODE_COMMIT,
+            }),
+        };
+        overlay.insert(name, entry);
     }
     let mut changes: Vec<TreeChange> = overlay
         .into_iter()
@@ -346,29 +555,205 @@ fn change_path(change: &TreeChange) -> &str {
     }
 }
 
+/// How a text file's hunks went on.
+enum TextHow {
+    /// Where the hunks say or at offsets (in the file's line endings).
+    Exact(Vec<crate::patch::HunkOffset>),
+    /// Through the 3-way fallback.
+    ThreeWay,
+}
+
+/// Applies a text file's hunks to `old`: as they are; then, when the
+/// patch's line endings differ from the file's throughout, in the file's
+/// (`git am` strips a CRLF mail's CRs; `git am --keep-cr` keeps a CRLF
+/// file's); then by a 3-way merge from the preimage blob (`git am -3`).
+fn apply_text(
+    git: &Git,
+    file: &FilePatch,
+    old: &[u8],
+    name: &str,
+) -> Result<std::result::Result<(Vec<u8>, TextHow), HunkFailure>> {
+    let mismatch = match apply_hunks(old, &file.hunks) {
+        Ok(applied) => return Ok(Ok((applied.content, TextHow::Exact(applied.offsets)))),
+        Err(mismatch) => mismatch,
+    };
+    let endings = line_endings(old, &file.hunks);
+    let hunks = match endings {
+        Some(endings) => {
+            let converted = with_line_endings(&file.hunks, endings);
+            if let Ok(applied) = apply_hunks(old, &converted) {
+                return Ok(Ok((applied.content, TextHow::Exact(applied.offsets))));
+            }
+            converted
+        }
+        None => file.hunks.clone(),
+    };
+    let three_way = match three_way_merge(git, file, &hunks, old, name)? {
+        Ok(merged) => return Ok(Ok((merged, TextHow::ThreeWay))),
+        Err(failure) => failure,
+    };
+    Ok(Err(HunkFailure {
+        name: name.to_string(),
+        hunk: mismatch.hunk,
+        line: mismatch.line,
+        expected_at: mismatch.expected_at,
+        three_way,
+        endings,
+    }))
+}
+
 /// `git am -3`: when the hunks do not apply, find the blob the patch was
 /// made against, apply the patch there, and merge the result into ours.
 fn three_way_merge(
     git: &Git,
     file: &FilePatch,
+    hunks: &[crate::patch::Hunk],
     ours: &[u8],
     name: &str,
-) -> Result<Option<Vec<u8>>> {
-    let Some(base_id) = file
-        .old_id
-        .as_deref()
-        .and_then(|hex| git.blob_by_prefix(hex))
-    else {
-        return Ok(None);
+) -> Result<std::result::Result<Vec<u8>, ThreeWayFailure>> {
+    let Some(hex) = file.old_id.as_deref() else {
+        return Ok(Err(ThreeWayFailure::NoIndexLine));
+    };
+    let Some(base_id) = git.blob_by_prefix(hex) else {
+        return Ok(Err(ThreeWayFailure::BlobUnknown(hex.to_string())));
     };
     let base = git.read_blob(base_id)?;
-    let Ok(theirs) = apply_hunks(&base, &file.hunks) else {
-        return Ok(None);
+    let theirs = match apply_hunks(&base, hunks) {
+        Ok(theirs) => theirs,
+        // The hunks may be in the base's line endings rather than ours.
+        Err(_) => match apply_hunks(&base, &file.hunks) {
+            Ok(theirs) => theirs,
+            Err(_) => return Ok(Err(ThreeWayFailure::NotOnPreimage(hex.to_string()))),
+        },
     };
     let ours_id = git.write_blob(ours)?;
     let theirs_id = git.write_blob(&theirs.content)?;
     let merged = git.merge_blobs(name, base_id, ours_id, theirs_id, ["base", "ours", "patch"])?;
-    Ok(merged.clean.then_some(merged.content))
+    if merged.clean {
+        Ok(Ok(merged.content))
+    } else {
+        Ok(Err(ThreeWayFailure::Conflict(hex.to_string())))
+    }
+}
+
+/// Whether `hex` is a full, non-abbreviated object id.
+fn full_id(hex: Option<&str>) -> Option<Oid> {
+    hex.filter(|h| h.len() == 40)
+        .and_then(|h| Oid::from_str(h).ok())
+}
+
+/// apply.c `apply_binary`: the preimage must be the blob of the `index`
+/// line (full ids only), the postimage is taken from the repository when it
+/// has it, else made from the patch data and checked against its id. When
+/// the file is not the preimage, `git am -3` merges: the patch's result is
+/// kept when the file already is that result.
+fn apply_binary_file(
+    git: &Git,
+    file: &FilePatch,
+    binary: &BinaryPatch,
+    old: Option<TreeFile>,
+    name: &str,
+) -> Result<std::result::Result<NewState, BinaryFailure>> {
+    let name = name.to_string();
+    let (Some(old_id), Some(new_id)) = (
+        full_id(file.old_id.as_deref()),
+        full_id(file.new_id.as_deref()),
+    ) else {
+        return Ok(Err(if binary.forward.is_none() {
+            BinaryFailure::NoData(name)
+        } else {
+            BinaryFailure::NoFullIndex(name)
+        }));
+    };
+    let preimage = match old {
+        Some(found) if found.id == old_id => git.read_blob(found.id)?,
+        Some(found) => {
+            let known = git.has_object(old_id);
+            if known && found.id == new_id {
+                // Three-way: ours already is the patch's result.
+                return Ok(Ok(NewState::Blob(found.id)));
+            }
+            return Ok(Err(BinaryFailure::Preimage {
+                name,
+                expected: old_id.to_string(),
+                found: found.id.to_string(),
+                known,
+            }));
+        }
+        None => Vec::new(),
+    };
+    if new_id.is_zero() {
+        return Ok(Ok(NewState::Gone));
+    }
+    if git.has_object(new_id) {
+        return Ok(Ok(NewState::Blob(new_id)));
+    }
+    let Some(forward) = &binary.forward else {
+        return Ok(Err(BinaryFailure::MissingData(name, new_id.to_string())));
+    };
+    let content = match apply_binary(&preimage, forward) {
+        Ok(content) => content,
+        Err(e) => return Ok(Err(BinaryFailure::Corrupt(name, e))),
+    };
+    let got = git.write_blob(&content)?;
+    if got != new_id {
+        return Ok(Err(BinaryFailure::WrongResult {
+            name,
+            expected: new_id.to_string(),
+            got: got.to_string(),
+        }));
+    }
+    Ok(Ok(NewState::Blob(got)))
+}
+
+/// A submodule change (apply.c reads a gitlink as the text
+/// "Subproject commit <id>\n"): the hunks are applied to that text and the
+/// result names the new commit; nothing left deletes the submodule.
+fn apply_gitlink(
+    file: &FilePatch,
+    old: Option<TreeFile>,
+    name: &str,
+) -> std::result::Result<NewState, GitlinkFailure> {
+    let old_text = match old {
+        Some(found) if found.mode == MODE_COMMIT => format!("Subproject commit {}\n", found.id),
+        Some(_) => String::new(),
+        None => String::new(),
+    };
+    let corrupt = || GitlinkFailure::Corrupt(name.to_string());
+    // The commit a side of the hunks names.
+    let side = |kind: LineKind| {
+        file.hunks
+            .iter()
+            .flat_map(|h| &h.lines)
+            .find(|l| l.kind == kind)
+            .map(|l| String::from_utf8_lossy(&l.text).replace("Subproject commit ", ""))
+    };
+    let applied = match apply_hunks(old_text.as_bytes(), &file.hunks) {
+        Ok(applied) => applied.content,
+        // Already at the commit the patch moves it to (`git am -3` merges
+        // that cleanly): nothing to change.
+        Err(_) if old.is_some_and(|f| side(LineKind::Add) == Some(f.id.to_string())) => {
+            old_text.into_bytes()
+        }
+        Err(_) => {
+            return Err(GitlinkFailure::Moved {
+                name: name.to_string(),
+                expected: side(LineKind::Remove).unwrap_or_else(|| "(none)".into()),
+                found: old.map_or_else(|| "(none)".into(), |f| f.id.to_string()),
+            });
+        }
+    };
+    if applied.is_empty() {
+        return Ok(NewState::Gone);
+    }
+    let text = std::str::from_utf8(&applied).map_err(|_| corrupt())?;
+    let id = text
+        .trim_end()
+        .strip_prefix("Subproject commit ")
+        .and_then(|hex| Oid::from_str(hex).ok())
+        .filter(|_| text.len() >= 42)
+        .ok_or_else(corrupt)?;
+    Ok(NewState::Gitlink(id))
 }
 
 /// Refuse paths a patch must never touch.

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::build::{self, ApplyCache, Built};
+use super::build::{self, ALREADY_APPLIED, ALREADY_APPLIED_HINT, ApplyCache, Built, How};
 use super::lint::{Finding, Severity, lint_queue};
 use super::{LoadedPatch, Queue};
 use crate::error::{Error, Result};
@@ -93,7 +93,7 @@ pub fn build_until_failure(
     let mut parent = pin;
     let mut applied = Vec::with_capacity(patches.len());
     for (index, loaded) in patches.iter().enumerate() {
-        match build::build(
+        match build::build_keeping_applied(
             git,
             parent,
             std::slice::from_ref(loaded),
@@ -129,7 +129,13 @@ pub fn build_checked(
     let mut findings = Vec::new();
     let (applied, stop) = build_until_failure(git, pin, &queue.patches, cache, progress)?;
     for (built, loaded) in applied.iter().zip(&queue.patches) {
-        if !normalised(git, built, loaded)? {
+        if built.how == How::AlreadyApplied {
+            findings.push(Finding::error(
+                loaded.display(),
+                None,
+                format!("{ALREADY_APPLIED}; {ALREADY_APPLIED_HINT}"),
+            ));
+        } else if !normalised(git, built, loaded)? {
             findings.push(Finding::warning(
                 loaded.display(),
                 None,
@@ -173,7 +179,7 @@ fn normalised(git: &Git, built: &Built, loaded: &LoadedPatch) -> Result<bool> {
             seconds: p.date.seconds,
             offset_minutes: p.date.offset_minutes,
         },
-        &p.message(),
+        p.message(),
         diff,
     );
     regenerated.extra_headers = p.extra_headers.clone();

@@ -217,8 +217,10 @@ pub(crate) fn export_queue(
                 let bytes = patch.to_bytes();
                 let path =
                     reuse_unclaimed(ws, project, category, &bytes, &claimed).unwrap_or_else(|| {
-                        let path =
-                            format!("{category}/{next_number:04}-{}.patch", slug(&patch.subject));
+                        let path = format!(
+                            "{category}/{next_number:04}-{}.patch",
+                            slug(&patch.subject())
+                        );
                         next_number += 1;
                         path
                     });
@@ -453,7 +455,7 @@ fn subject(commit: &CommitInfo) -> String {
 
 /// The highest `NNNN` prefix among the project's patch files (in the series
 /// or on disk), so a new patch never takes a number twice.
-fn highest_number(ws: &Workspace, project: &str, queue: &Queue) -> u32 {
+pub(crate) fn highest_number(ws: &Workspace, project: &str, queue: &Queue) -> u32 {
     let mut names: Vec<String> = queue.series.paths().map(str::to_string).collect();
     for category in Category::ALL {
         if let Ok(dir) = std::fs::read_dir(ws.patches_dir(project).join(category.as_str())) {

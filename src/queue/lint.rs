@@ -93,7 +93,7 @@ pub fn lint_queue_in(ws: &Workspace, queue: &Queue, files: &RepoFiles<'_>) -> Re
     for loaded in &queue.patches {
         let file = loaded.display();
         let message = loaded.patch.message();
-        match patch::trailer(&message, "Change-Id") {
+        match patch::trailer(message, "Change-Id") {
             Some(id) => {
                 if let Some(first) = change_ids.insert(id.clone(), loaded.path.clone()) {
                     findings.push(Finding::error(
@@ -111,7 +111,7 @@ pub fn lint_queue_in(ws: &Workspace, queue: &Queue, files: &RepoFiles<'_>) -> Re
                 "has no `Change-Id:` trailer; upstream detection falls back to content".into(),
             )),
         }
-        let status = patch::trailer(&message, "Upstream-Status");
+        let status = patch::trailer(message, "Upstream-Status");
         match (&status, category_of(&loaded.path)) {
             (None, Some(Category::Upstreamable)) => findings.push(Finding::warning(
                 file.clone(),
@@ -130,6 +130,13 @@ pub fn lint_queue_in(ws: &Workspace, queue: &Queue, files: &RepoFiles<'_>) -> Re
                 )),
             _ => {}
         }
+        if patch::Patch::git_am_reads_differently(&loaded.bytes).is_some() {
+            findings.push(Finding::warning(
+                file.clone(),
+                None,
+                git_am_difference(&loaded.patch),
+            ));
+        }
         if loaded.patch.to_bytes() != loaded.bytes {
             findings.push(Finding::warning(
                 file,
@@ -140,6 +147,24 @@ pub fn lint_queue_in(ws: &Workspace, queue: &Queue, files: &RepoFiles<'_>) -> Re
     }
     findings.extend(lint_category_scope(queue));
     Ok(findings)
+}
+
+/// Says how `git am` would read a message that verda-patch reads whole
+/// (behind `X-Verda-Message-Lines:`).
+fn git_am_difference(patch: &patch::Patch) -> String {
+    let what = match patch.first_patch_break() {
+        Some((line, text)) => {
+            format!("it would end the message at its line {line} (`{text}`) and lose what follows")
+        }
+        None => "it would change the message (a header-like first line, the subject \
+                 paragraph or blank space)"
+            .to_string(),
+    };
+    format!(
+        "`git am` (and other mail readers) would read its commit message differently: {what}; \
+         verda-patch reads the whole message (the `X-Verda-Message-Lines:` header). \
+         Apply this file with verda-patch, or reword the message"
+    )
 }
 
 /// Patches outside their category's scope: a `bugfix/` or `upstreamable/`

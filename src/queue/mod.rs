@@ -6,6 +6,7 @@ pub mod build;
 pub mod check;
 pub mod export;
 pub mod files;
+pub mod import;
 pub mod lint;
 pub mod marker;
 pub mod pick;

@@ -282,7 +282,7 @@ fn replay(
         })?;
         let result = |outcome| PatchResult {
             path: path.clone(),
-            subject: patch.patch.subject.clone(),
+            subject: patch.patch.subject(),
             outcome,
         };
         if !state.keep.contains(&path) {

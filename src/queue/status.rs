@@ -11,7 +11,7 @@ use super::{AppliedState, Queue};
 use crate::error::Result;
 use crate::manifest::Workspace;
 use crate::patch;
-use crate::repo::short;
+use crate::repo::{PinKind, short};
 use crate::upstream::Upstream;
 
 #[derive(Debug, Serialize)]
@@ -38,7 +38,7 @@ pub fn list(queue: &Queue) -> Vec<PatchInfo> {
         .map(|(i, loaded)| {
             let p = &loaded.patch;
             let message = p.message();
-            let bugs = patch::trailers(&message)
+            let bugs = patch::trailers(message)
                 .into_iter()
                 .filter(|(k, _)| {
                     k.eq_ignore_ascii_case("Closes-Bug")
@@ -51,12 +51,12 @@ pub fn list(queue: &Queue) -> Vec<PatchInfo> {
                 index: i + 1,
                 path: loaded.path.clone(),
                 category: loaded.category(),
-                subject: p.subject.clone(),
+                subject: p.subject(),
                 author: format!("{} <{}>", p.author.name, p.author.email),
-                change_id: patch::trailer(&message, "Change-Id"),
-                upstream_status: patch::trailer(&message, "Upstream-Status"),
+                change_id: patch::trailer(message, "Change-Id"),
+                upstream_status: patch::trailer(message, "Upstream-Status"),
                 bugs,
-                cherry_picked_from: patch::cherry_picked_from(&message),
+                cherry_picked_from: patch::cherry_picked_from(message),
                 upstream: None,
             }
         })
@@ -92,6 +92,8 @@ pub struct ProjectStatus {
     pub source: String,
     pub pin: String,
     pub pin_commit: Option<String>,
+    /// What the pin names; a branch pin is its tip at the last fetch.
+    pub pin_kind: Option<PinKind>,
     pub patches: usize,
     pub by_category: Vec<(Category, usize)>,
     pub custom_source: SourceState,
@@ -130,7 +132,8 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
     let spec = ws.project(project)?;
     let queue = Queue::load(ws, project)?;
     let upstream = Upstream::open(ws, project)?;
-    let pin_commit = upstream.mirror.resolve_pin(&spec.pin);
+    let pin = upstream.mirror.resolve_pin_kind(&spec.pin);
+    let pin_commit = pin.map(|(id, _)| id);
     let by_category = Category::ALL
         .iter()
         .map(|c| {
@@ -243,6 +246,7 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
         source: upstream.describe(),
         pin: spec.pin.clone(),
         pin_commit: pin_commit.map(|id| id.to_string()),
+        pin_kind: pin.map(|(_, kind)| kind),
         patches: queue.patches.len(),
         by_category,
         custom_source,

@@ -135,7 +135,7 @@ impl UpstreamIndex {
     /// The first rule (1–3, 5) that says `patch` is upstream, if any.
     pub fn detect(&self, git: &Git, patch: &LoadedPatch) -> Result<Option<Upstreamed>> {
         let message = patch.patch.message();
-        for sha in patch::cherry_picked_from(&message) {
+        for sha in patch::cherry_picked_from(message) {
             if let Ok(id) = Oid::from_str(&sha) {
                 if git.is_commit(id) && self.reaches(git, id)? {
                     return Ok(Some(Upstreamed {
@@ -145,7 +145,7 @@ impl UpstreamIndex {
                 }
             }
         }
-        if let Some(change_id) = patch::trailer(&message, "Change-Id") {
+        if let Some(change_id) = patch::trailer(message, "Change-Id") {
             if let Some(id) = self.change_ids.get(&change_id) {
                 return Ok(Some(Upstreamed {
                     rule: Rule::ChangeId,
@@ -161,7 +161,7 @@ impl UpstreamIndex {
                 }));
             }
         }
-        if self.changelog.contains(patch.patch.subject.trim()) {
+        if self.changelog.contains(patch.patch.subject().trim()) {
             return Ok(Some(Upstreamed {
                 rule: Rule::Changelog,
                 commit: None,

@@ -22,7 +22,7 @@ pub use git2::Oid;
 
 use crate::error::{Error, GitContext, Result};
 
-pub use mirror::SnapshotFile;
+pub use mirror::{PinKind, SnapshotFile, redact_credentials};
 pub use worktree::WorkState;
 
 /// File modes git stores in trees.
@@ -39,7 +39,7 @@ pub struct Git {
 }
 
 /// A file as a tree holds it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct TreeFile {
     pub id: Oid,
     pub mode: u32,
@@ -228,6 +228,26 @@ impl Git {
             }
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e).git(|| format!("looking up {path}")),
+        }
+    }
+
+    /// Like [`Git::file_at`], also giving a submodule (a gitlink: mode
+    /// [`MODE_COMMIT`], its id a commit that need not be in this repository).
+    pub fn entry_at(&self, tree: Oid, path: &str) -> Result<Option<TreeFile>> {
+        let found = self
+            .repo
+            .find_tree(tree)
+            .git(|| format!("reading tree {tree}"))?
+            .get_path(Path::new(path))
+            .ok()
+            .filter(|entry| entry.filemode() as u32 == MODE_COMMIT)
+            .map(|entry| entry.id());
+        match found {
+            Some(id) => Ok(Some(TreeFile {
+                id,
+                mode: MODE_COMMIT,
+            })),
+            None => self.file_at(tree, path),
         }
     }
 
@@ -444,9 +464,15 @@ impl Git {
         let mut deleted = Vec::new();
         let mut added = Vec::new();
         for (index, delta) in deltas.iter().enumerate() {
+            // Submodules (gitlinks) are never renamed: their ids name
+            // commits of another repository, not blobs to compare.
             match delta.status() {
-                git2::Delta::Deleted => deleted.push((index, side(delta.old_file()))),
-                git2::Delta::Added => added.push((index, side(delta.new_file()))),
+                git2::Delta::Deleted if u32::from(delta.old_file().mode()) != MODE_COMMIT => {
+                    deleted.push((index, side(delta.old_file())))
+                }
+                git2::Delta::Added if u32::from(delta.new_file().mode()) != MODE_COMMIT => {
+                    added.push((index, side(delta.new_file())))
+                }
                 _ => {}
             }
         }
@@ -550,10 +576,10 @@ impl Git {
         })
     }
 
-    /// Paths that differ between two trees (for updating a work tree).
+    /// Paths that differ between two trees (for updating a work tree),
+    /// submodules (gitlinks) included.
     pub fn changed_paths(&self, old: Oid, new: Oid) -> Result<Vec<String>> {
         let mut opts = git2::DiffOptions::new();
-        opts.ignore_submodules(true);
         let Some(diff) = self.diff_differing(old, new, &mut opts)? else {
             return Ok(Vec::new());
         };
@@ -1022,11 +1048,11 @@ pub fn tune_libgit2() {
 /// where git puts it.
 fn diff_options() -> git2::DiffOptions {
     let mut opts = git2::DiffOptions::new();
+    // Gitlinks are kept: a submodule bump is a change like any other.
     opts.context_lines(3)
         .indent_heuristic(true)
         .id_abbrev(40)
-        .show_binary(true)
-        .ignore_submodules(true);
+        .show_binary(true);
     opts
 }
 

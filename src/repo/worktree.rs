@@ -9,7 +9,7 @@ use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::Path;
 
-use super::{Git, MODE_EXEC, MODE_LINK, Oid};
+use super::{Git, MODE_COMMIT, MODE_EXEC, MODE_LINK, Oid};
 use crate::error::{Error, GitContext, IoContext, Result};
 use crate::progress::Progress;
 
@@ -182,7 +182,10 @@ impl Git {
                 let mut all = Vec::new();
                 new_tree
                     .walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-                        if entry.kind() == Some(git2::ObjectType::Blob) {
+                        if matches!(
+                            entry.kind(),
+                            Some(git2::ObjectType::Blob | git2::ObjectType::Commit)
+                        ) {
                             if let Some(name) = entry.name() {
                                 all.push(format!("{dir}{name}"));
                             }
@@ -197,10 +200,14 @@ impl Git {
         // Removals first, so a path that turns from file into directory (or
         // back) is free when it is written.
         let mut writes = Vec::with_capacity(paths.len());
+        let mut gitlinks = Vec::new();
         for path in &paths {
             match new_tree.get_path(Path::new(path)) {
                 Ok(entry) if entry.kind() == Some(git2::ObjectType::Blob) => {
                     writes.push((path, entry.id(), entry.filemode() as u32))
+                }
+                Ok(entry) if entry.filemode() as u32 == MODE_COMMIT => {
+                    gitlinks.push((path, entry.id()))
                 }
                 _ => {
                     remove_file(&workdir, path)?;
@@ -272,6 +279,23 @@ impl Git {
             }
             Ok::<_, Error>(all)
         })?;
+        // A submodule is checked out as git does without `submodule update`:
+        // an empty directory, and the gitlink in the index (without it, the
+        // next commit in custom-source would delete the submodule).
+        for (path, id) in &gitlinks {
+            let target = workdir.join(path);
+            if !target.is_dir() {
+                let _ = fs::remove_file(&target);
+                fs::create_dir_all(&target).at(&target)?;
+            }
+            let mut entry =
+                index_entry(path, *id, MODE_COMMIT, &fs::metadata(&target).at(&target)?);
+            (entry.ctime, entry.mtime) = (git2::IndexTime::new(0, 0), git2::IndexTime::new(0, 0));
+            (entry.dev, entry.ino, entry.uid, entry.gid, entry.file_size) = (0, 0, 0, 0, 0);
+            index
+                .add(&entry)
+                .git(|| format!("adding submodule {path} to the index"))?;
+        }
         for entry in &entries {
             index.add(entry).git(|| {
                 format!(
@@ -286,8 +310,8 @@ impl Git {
         progress.end();
         progress.note(&format!(
             "work tree: {} written, {} removed; index written",
-            entries.len(),
-            paths.len() - entries.len()
+            entries.len() + gitlinks.len(),
+            paths.len() - entries.len() - gitlinks.len()
         ));
         Ok(paths.len())
     }
@@ -296,7 +320,10 @@ impl Git {
 fn remove_file(workdir: &Path, path: &str) -> Result<()> {
     let target = workdir.join(path);
     match fs::symlink_metadata(&target) {
-        Ok(meta) if meta.is_dir() => {}
+        // A submodule's directory goes when it is empty (not checked out).
+        Ok(meta) if meta.is_dir() => {
+            let _ = fs::remove_dir(&target);
+        }
         Ok(_) => fs::remove_file(&target).at(&target)?,
         Err(_) => return Ok(()),
     }

@@ -552,7 +552,7 @@ fn review_project(
             position: i + 1,
             path: p.path.clone(),
             file: p.display(),
-            subject: p.patch.subject.clone(),
+            subject: p.patch.subject(),
             applies: Applies::Unknown,
         })
         .collect();
@@ -673,7 +673,7 @@ fn hints(git: &Git, queue: &Queue, base_pin: Option<Oid>, pin: Oid) -> Result<Ve
             if let Some(found) = index.detect(git, loaded)? {
                 hints.push(Hint {
                     path: loaded.path.clone(),
-                    subject: loaded.patch.subject.clone(),
+                    subject: loaded.patch.subject(),
                     rule: found.rule,
                     why: found.rule.describe().to_string(),
                     commit: found.commit,
@@ -716,9 +716,9 @@ fn patch_change(
         old_path: None,
         category: new.category(),
         old_category: None,
-        subject: new.patch.subject.clone(),
+        subject: new.patch.subject(),
         old_subject: None,
-        change_id: patch::trailer(&new.patch.message(), "Change-Id"),
+        change_id: patch::trailer(new.patch.message(), "Change-Id"),
         position: Some(h + 1),
         old_position: None,
         files: files_of(new),
@@ -733,8 +733,8 @@ fn patch_change(
     change.old_path = Some(old.path.clone());
     change.old_category = Some(old.category());
     change.old_position = Some(b + 1);
-    if old.patch.subject != new.patch.subject {
-        change.old_subject = Some(old.patch.subject.clone());
+    if old.patch.subject() != new.patch.subject() {
+        change.old_subject = Some(old.patch.subject());
     }
     if old.bytes != new.bytes {
         change.kinds.push(ChangeKind::Edited);
@@ -794,9 +794,9 @@ fn removed_changes(base: &Queue, paired: &[Option<usize>]) -> Vec<PatchChange> {
             old_path: Some(old.path.clone()),
             category: old.category(),
             old_category: Some(old.category()),
-            subject: old.patch.subject.clone(),
+            subject: old.patch.subject(),
             old_subject: None,
-            change_id: patch::trailer(&old.patch.message(), "Change-Id"),
+            change_id: patch::trailer(old.patch.message(), "Change-Id"),
             position: None,
             old_position: Some(b + 1),
             files: files_of(old),

@@ -17,7 +17,7 @@ type Rule<'a> = &'a dyn Fn(&LoadedPatch, &LoadedPatch) -> bool;
 pub fn pair(base: &[LoadedPatch], head: &[LoadedPatch]) -> Vec<Option<usize>> {
     let mut paired: Vec<Option<usize>> = vec![None; head.len()];
     let mut taken = vec![false; base.len()];
-    let change_id = |p: &LoadedPatch| patch::trailer(&p.patch.message(), "Change-Id");
+    let change_id = |p: &LoadedPatch| patch::trailer(p.patch.message(), "Change-Id");
     let rules: [Rule<'_>; 3] = [
         &|b, h| b.path == h.path,
         &|b, h| name(&b.path) == name(&h.path),

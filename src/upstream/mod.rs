@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::manifest::{Source, Workspace};
 use crate::progress::Progress;
-use crate::repo::{Git, Identity, Oid};
+use crate::repo::{Git, Identity, Oid, redact_credentials};
 
 pub struct Upstream {
     pub project: String,
@@ -61,14 +61,17 @@ impl Upstream {
         })
     }
 
+    /// The source for messages: the URL without credentials, or the PyPI
+    /// distribution and index.
     pub fn describe(&self) -> String {
         match &self.source {
-            Source::Git { url } => url.clone(),
+            Source::Git { url } => redact_credentials(url),
             Source::Pypi { name, index } => format!("{name} on {index}"),
         }
     }
 
-    /// Update the mirror: fetch a git remote, or import `version` from PyPI.
+    /// Update the mirror: fetch a git remote (every branch and tag, so a
+    /// branch pin moves to the tip it has now), or import `version` from PyPI.
     pub fn fetch(&self, ws: &Workspace, version: &str, progress: &dyn Progress) -> Result<()> {
         match &self.source {
             Source::Git { url } => self.mirror.fetch_mirror(url, progress),
@@ -78,7 +81,9 @@ impl Upstream {
         }
     }
 
-    /// The commit `pin` names, fetching or importing it if the cache lacks it.
+    /// The commit `pin` names, fetching or importing it if the cache lacks
+    /// it. A branch pin is its tip at the last fetch: this does not fetch
+    /// again once the branch is there (`verda-patch fetch` moves it).
     pub fn resolve(&self, ws: &Workspace, pin: &str, progress: &dyn Progress) -> Result<Oid> {
         if let Some(id) = self.mirror.resolve_pin(pin) {
             return Ok(id);
