@@ -1534,3 +1534,25 @@ fn an_ambiguous_hunk_sits_where_git_puts_it() {
     let patch = String::from_utf8_lossy(&patches[0]).into_owned();
     assert!(patch.contains("@@ -1,13 +1,9 @@\n"), "{patch}");
 }
+
+/// A binary file whose mode alone changes: git writes the mode lines and
+/// nothing else (libgit2 added `Binary files … differ`).
+#[test]
+fn a_binary_file_whose_mode_changes_has_only_mode_lines() {
+    let base = vec![(
+        "tool.bin".to_string(),
+        b"\x7fELF\0\x01\x02binary\n".to_vec(),
+    )];
+    let plans = vec![CommitPlan {
+        ops: vec![Op::Chmod { file: 0 }],
+        message: "Make the tool executable".into(),
+        author: ("Ada Example".into(), "ada@example.org".into()),
+        date: (1_700_000_000, 0),
+    }];
+    let patches = round_trip(&base, &plans).unwrap();
+    let patch = String::from_utf8_lossy(&patches[0]).into_owned();
+    assert!(
+        patch.ends_with("diff --git a/tool.bin b/tool.bin\nold mode 100644\nnew mode 100755\n"),
+        "{patch}"
+    );
+}

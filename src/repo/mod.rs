@@ -1069,6 +1069,7 @@ fn print_patch(patch: &mut git2::Patch<'_>, out: &mut Vec<u8>, header: bool) -> 
                     out.extend(file_header(line.content(), hunks));
                     return true;
                 }
+                'B' if line.content().starts_with(b"Binary files ") => return true,
                 _ => {}
             }
             out.extend_from_slice(line.content());
@@ -1080,10 +1081,15 @@ fn print_patch(patch: &mut git2::Patch<'_>, out: &mut Vec<u8>, header: bool) -> 
 /// A file's header block as git writes it: `---` / `+++` lines only when
 /// hunks follow (libgit2 writes them for an empty file added or deleted
 /// too), and ending with a tab when the name holds a blank (so that tools
-/// reading it know where the name ends), which libgit2 does not do.
+/// reading it know where the name ends), which libgit2 does not do; no
+/// `Binary files … differ` (libgit2 writes it for a binary file whose mode
+/// alone changed, where `git format-patch --binary` writes nothing).
 fn file_header(header: &[u8], hunks: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(header.len() + 2);
     for line in header.split_inclusive(|&b| b == b'\n') {
+        if line.starts_with(b"Binary files ") {
+            continue;
+        }
         let name = line
             .strip_prefix(b"--- ")
             .or_else(|| line.strip_prefix(b"+++ "))
