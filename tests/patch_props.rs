@@ -808,6 +808,11 @@ enum Op {
         path: String,
         commit: String,
     },
+    /// Move a submodule (`link` picks among them).
+    MoveGitlink {
+        link: usize,
+        to: String,
+    },
 }
 
 fn op() -> BoxedStrategy<Op> {
@@ -839,9 +844,21 @@ fn op() -> BoxedStrategy<Op> {
         path: path.replace('.', "_"),
         commit,
     });
+    let move_gitlink = (pick.clone(), file_path()).prop_map(|(link, to)| Op::MoveGitlink {
+        link,
+        to: to.replace('.', "_"),
+    });
     if GITLINKS {
-        prop_oneof![4 => modify, 2 => add, 1 => delete, 3 => rename, 1 => chmod, 1 => gitlink]
-            .boxed()
+        prop_oneof![
+            4 => modify,
+            2 => add,
+            1 => delete,
+            3 => rename,
+            1 => chmod,
+            1 => gitlink,
+            1 => move_gitlink,
+        ]
+        .boxed()
     } else {
         prop_oneof![4 => modify, 2 => add, 1 => delete, 3 => rename, 1 => chmod].boxed()
     }
@@ -1003,6 +1020,14 @@ impl Files {
             Op::Gitlink { path, commit } => {
                 if self.free(path) {
                     self.links.insert(path.clone(), commit.clone());
+                }
+            }
+            Op::MoveGitlink { link, to } => {
+                let len = self.links.len();
+                if len > 0 && self.free(to) {
+                    let path = self.links.keys().nth(link % len).unwrap().clone();
+                    let commit = self.links.remove(&path).unwrap();
+                    self.links.insert(to.clone(), commit);
                 }
             }
         }
@@ -1553,6 +1578,44 @@ fn a_binary_file_whose_mode_changes_has_only_mode_lines() {
     let patch = String::from_utf8_lossy(&patches[0]).into_owned();
     assert!(
         patch.ends_with("diff --git a/tool.bin b/tool.bin\nold mode 100644\nnew mode 100755\n"),
+        "{patch}"
+    );
+}
+
+/// A submodule moved is a rename, as git finds it (an identical gitlink;
+/// their content is never compared), and applies back.
+#[test]
+fn a_moved_submodule_is_a_rename_as_in_git() {
+    let base = vec![("README.txt".to_string(), b"readme\n".to_vec())];
+    let commit = |ops: Vec<Op>, message: &str| CommitPlan {
+        ops,
+        message: message.into(),
+        author: ("Ada Example".into(), "ada@example.org".into()),
+        date: (1_700_000_000, 0),
+    };
+    let plans = vec![
+        commit(
+            vec![Op::Gitlink {
+                path: "vendor/lib".into(),
+                commit: "1111111111111111111111111111111111111111".into(),
+            }],
+            "Add the library",
+        ),
+        commit(
+            vec![Op::MoveGitlink {
+                link: 0,
+                to: "third_party/lib".into(),
+            }],
+            "Move the library",
+        ),
+    ];
+    let patches = round_trip(&base, &plans).unwrap();
+    let patch = String::from_utf8_lossy(&patches[1]).into_owned();
+    assert!(
+        patch.ends_with(
+            "diff --git a/vendor/lib b/third_party/lib\nsimilarity index 100%\n\
+             rename from vendor/lib\nrename to third_party/lib\n"
+        ),
         "{patch}"
     );
 }

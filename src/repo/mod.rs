@@ -464,15 +464,12 @@ impl Git {
         let mut deleted = Vec::new();
         let mut added = Vec::new();
         for (index, delta) in deltas.iter().enumerate() {
-            // Submodules (gitlinks) are never renamed: their ids name
-            // commits of another repository, not blobs to compare.
+            // Submodules (gitlinks) take part as git lets them: renamed only
+            // to an identical gitlink (their ids name commits of another
+            // repository, whose content is never compared).
             match delta.status() {
-                git2::Delta::Deleted if u32::from(delta.old_file().mode()) != MODE_COMMIT => {
-                    deleted.push((index, side(delta.old_file())))
-                }
-                git2::Delta::Added if u32::from(delta.new_file().mode()) != MODE_COMMIT => {
-                    added.push((index, side(delta.new_file())))
-                }
+                git2::Delta::Deleted => deleted.push((index, side(delta.old_file()))),
+                git2::Delta::Added => added.push((index, side(delta.new_file()))),
                 _ => {}
             }
         }
