@@ -699,20 +699,23 @@ proptest! {
 // ---- commits: export, then a fresh apply, gives them back -----------------
 //
 // Real commits made by git (renames with and without edits, mode changes,
-// CRLF and non-UTF-8 content, files without a final newline, empty files;
-// messages with trailers and non-ASCII) are exported; every patch file must
+// CRLF and non-UTF-8 content, files without a final newline, empty files,
+// binary files, submodules added, bumped, moved and removed; messages with
+// trailers, non-ASCII and lines that look like `---`, `diff --git` or
+// `Index:`) are exported; every patch file must
 // equal `git format-patch -M` of its commit, a fresh `apply` must rebuild
 // every commit (tree, author, date, message) and a second `export` must
 // change no byte.
 
-/// Generators for work that other branches bring; each is one flip away
-/// from the default strategy once that work is merged.
+/// Generators that came with other branches' work (binary patches,
+/// gitlinks, message framing), on since it is merged; `false` takes one
+/// out of the default strategy.
 /// Binary files (written as `GIT binary patch`, applied from it).
-const BINARY_FILES: bool = false;
-/// Submodules (gitlinks) added, bumped and removed.
-const GITLINKS: bool = false;
+const BINARY_FILES: bool = true;
+/// Submodules (gitlinks) added, bumped, moved and removed.
+const GITLINKS: bool = true;
 /// Message lines that look like `---`, `diff --git …` or `Index: …`.
-const MESSAGE_FRAMING: bool = false;
+const MESSAGE_FRAMING: bool = true;
 
 /// Generated repositories per run: each costs four runs of the binary.
 const REPO_CASES: u32 = 24;

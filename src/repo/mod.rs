@@ -7,6 +7,7 @@
 //! * `worktree.rs` writes a work tree and its index quickly, and reads its state.
 //! * `history.rs` reads revisions and history (`review`, upstream detection).
 
+mod binary_text;
 mod history;
 mod mirror;
 pub(crate) mod renames;
@@ -1057,6 +1058,7 @@ fn diff_options() -> git2::DiffOptions {
 /// header block when `header` is false.
 fn print_patch(patch: &mut git2::Patch<'_>, out: &mut Vec<u8>, header: bool) -> Result<()> {
     let hunks = patch.num_hunks() > 0;
+    let mut binary = Vec::new();
     patch
         .print(&mut |_, _, line| {
             match line.origin() {
@@ -1067,12 +1069,20 @@ fn print_patch(patch: &mut git2::Patch<'_>, out: &mut Vec<u8>, header: bool) -> 
                     return true;
                 }
                 'B' if line.content().starts_with(b"Binary files ") => return true,
+                'B' => {
+                    binary.extend_from_slice(line.content());
+                    return true;
+                }
                 _ => {}
             }
             out.extend_from_slice(line.content());
             true
         })
-        .git(|| "formatting diff".into())
+        .git(|| "formatting diff".into())?;
+    if !binary.is_empty() {
+        out.extend(binary_text::as_git_writes_it(&binary).unwrap_or(binary));
+    }
+    Ok(())
 }
 
 /// A file's header block as git writes it: `---` / `+++` lines only when
