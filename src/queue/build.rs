@@ -407,6 +407,13 @@ pub fn apply_to_tree(git: &Git, tree: Oid, patch: &LoadedPatch) -> Result<(Oid, 
     }
     // Paths changed so far by this patch: Some(file) or None (deleted).
     let mut overlay: HashMap<String, Option<TreeFile>> = HashMap::new();
+    // Paths this patch deletes or renames away, which it may create again
+    // (`git apply`'s "to be deleted": a rename chain b -> c, a -> b).
+    let moved_away: std::collections::HashSet<&str> = files
+        .iter()
+        .filter(|f| matches!(f.change, FileChange::Delete | FileChange::Rename))
+        .filter_map(|f| f.old_path.as_deref())
+        .collect();
     let mut moves = Vec::new();
     let mut three_way = Vec::new();
     for file in &files {
@@ -429,8 +436,15 @@ pub fn apply_to_tree(git: &Git, tree: Oid, patch: &LoadedPatch) -> Result<(Oid, 
                     None => git.entry_at(tree, path),
                 }
             };
+        // A rename or copy reads its source as the tree has it, whatever
+        // this patch does to it elsewhere (git: "git" patches do not
+        // depend on the order).
+        let source = |path: &str| match file.change {
+            FileChange::Rename | FileChange::Copy => git.entry_at(tree, path),
+            _ => current(path, &overlay),
+        };
         let old = match &file.old_path {
-            Some(path) => match current(path, &overlay)? {
+            Some(path) => match source(path)? {
                 Some(found) => Some((path.clone(), found)),
                 None => {
                     let what = if git.exists_at(tree, path)? && !overlay.contains_key(path) {
@@ -450,7 +464,7 @@ pub fn apply_to_tree(git: &Git, tree: Oid, patch: &LoadedPatch) -> Result<(Oid, 
                 Some(state) => state.is_some(),
                 None => git.exists_at(tree, path)?,
             };
-            if taken {
+            if taken && !moved_away.contains(path.as_str()) {
                 return Err(fail(format!(
                     "line {}: `{path}` already exists",
                     at(file.line)
@@ -505,7 +519,8 @@ pub fn apply_to_tree(git: &Git, tree: Oid, patch: &LoadedPatch) -> Result<(Oid, 
         };
         if file.change == FileChange::Rename {
             if let Some((old_path, _)) = &old {
-                overlay.insert(old_path.to_string(), None);
+                // A file this patch already wrote there stays (a chain).
+                overlay.entry(old_path.to_string()).or_insert(None);
             }
         }
         let mode = file
