@@ -699,20 +699,23 @@ proptest! {
 // ---- commits: export, then a fresh apply, gives them back -----------------
 //
 // Real commits made by git (renames with and without edits, mode changes,
-// CRLF and non-UTF-8 content, files without a final newline, empty files;
-// messages with trailers and non-ASCII) are exported; every patch file must
+// CRLF and non-UTF-8 content, files without a final newline, empty files,
+// binary files, submodules added, bumped, moved and removed; messages with
+// trailers, non-ASCII and lines that look like `---`, `diff --git` or
+// `Index:`) are exported; every patch file must
 // equal `git format-patch -M` of its commit, a fresh `apply` must rebuild
 // every commit (tree, author, date, message) and a second `export` must
 // change no byte.
 
-/// Generators for work that other branches bring; each is one flip away
-/// from the default strategy once that work is merged.
+/// Generators that came with other branches' work (binary patches,
+/// gitlinks, message framing), on since it is merged; `false` takes one
+/// out of the default strategy.
 /// Binary files (written as `GIT binary patch`, applied from it).
-const BINARY_FILES: bool = false;
-/// Submodules (gitlinks) added, bumped and removed.
-const GITLINKS: bool = false;
+const BINARY_FILES: bool = true;
+/// Submodules (gitlinks) added, bumped, moved and removed.
+const GITLINKS: bool = true;
 /// Message lines that look like `---`, `diff --git …` or `Index: …`.
-const MESSAGE_FRAMING: bool = false;
+const MESSAGE_FRAMING: bool = true;
 
 /// Generated repositories per run: each costs four runs of the binary.
 const REPO_CASES: u32 = 24;
@@ -727,6 +730,17 @@ fn file_line() -> impl Strategy<Value = Vec<u8>> {
             any::<u8>().prop_filter("no LF or NUL", |b| *b != b'\n' && *b != 0),
             0..16
         ),
+    ]
+}
+
+/// An edit of a file's line, with lines of `file_line` (no NUL: binary
+/// content only comes from `content` with `BINARY_FILES`).
+fn file_edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        8 => Just(Edit::Keep),
+        1 => Just(Edit::Drop),
+        1 => file_line().prop_map(Edit::Replace),
+        1 => file_line().prop_map(Edit::InsertBefore),
     ]
 }
 
@@ -797,11 +811,16 @@ enum Op {
         path: String,
         commit: String,
     },
+    /// Move a submodule (`link` picks among them).
+    MoveGitlink {
+        link: usize,
+        to: String,
+    },
 }
 
 fn op() -> BoxedStrategy<Op> {
     let pick = 0usize..64;
-    let edits = || prop::collection::vec(edit(), 0..30);
+    let edits = || prop::collection::vec(file_edit(), 0..30);
     let modify = (
         pick.clone(),
         edits(),
@@ -828,9 +847,21 @@ fn op() -> BoxedStrategy<Op> {
         path: path.replace('.', "_"),
         commit,
     });
+    let move_gitlink = (pick.clone(), file_path()).prop_map(|(link, to)| Op::MoveGitlink {
+        link,
+        to: to.replace('.', "_"),
+    });
     if GITLINKS {
-        prop_oneof![4 => modify, 2 => add, 1 => delete, 3 => rename, 1 => chmod, 1 => gitlink]
-            .boxed()
+        prop_oneof![
+            4 => modify,
+            2 => add,
+            1 => delete,
+            3 => rename,
+            1 => chmod,
+            1 => gitlink,
+            1 => move_gitlink,
+        ]
+        .boxed()
     } else {
         prop_oneof![4 => modify, 2 => add, 1 => delete, 3 => rename, 1 => chmod].boxed()
     }
@@ -992,6 +1023,14 @@ impl Files {
             Op::Gitlink { path, commit } => {
                 if self.free(path) {
                     self.links.insert(path.clone(), commit.clone());
+                }
+            }
+            Op::MoveGitlink { link, to } => {
+                let len = self.links.len();
+                if len > 0 && self.free(to) {
+                    let path = self.links.keys().nth(link % len).unwrap().clone();
+                    let commit = self.links.remove(&path).unwrap();
+                    self.links.insert(to.clone(), commit);
                 }
             }
         }
@@ -1307,6 +1346,52 @@ fn round_trip(base: &[(String, Vec<u8>)], plans: &[CommitPlan]) -> Result<Vec<Ve
     Ok(exported)
 }
 
+/// Many files alike (lines from one small set), then one commit of many
+/// renames, deletions and additions: git's pairing order (exact, base
+/// names, best scores first, ties to the same base name) decides.
+fn crowded_history() -> impl Strategy<Value = (Vec<(String, Vec<u8>)>, Vec<CommitPlan>)> {
+    let alike = || {
+        prop::collection::vec(
+            (0u8..12).prop_map(|n| format!("line {n}").into_bytes()),
+            4..16,
+        )
+        .prop_map(|lines| join(&lines, b"\n", true))
+    };
+    let churn = prop_oneof![
+        3 => (0usize..64, file_path(), prop::collection::vec(file_edit(), 0..12))
+            .prop_map(|(file, to, edits)| Op::Rename { file, to, edits }),
+        1 => (0usize..64).prop_map(|file| Op::Delete { file }),
+        1 => (file_path(), alike()).prop_map(|(path, content)| Op::Add { path, content }),
+    ];
+    (
+        prop::collection::vec((file_path(), alike()), 8..16),
+        prop::collection::vec(churn, 6..14),
+        commit_message(),
+    )
+        .prop_map(|(base, ops, message)| {
+            let plan = CommitPlan {
+                ops,
+                message,
+                author: ("Ada Example".into(), "ada@example.org".into()),
+                date: (1_700_000_000, 0),
+            };
+            (base, vec![plan])
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 8,
+        max_shrink_iters: 64,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn many_alike_files_pair_as_git_pairs_them((base, plans) in crowded_history()) {
+        round_trip(&base, &plans).map_err(TestCaseError::fail)?;
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: REPO_CASES,
@@ -1441,4 +1526,99 @@ fn renames_pair_as_git_pairs_them() {
         "rename to vide.txt",
     ];
     assert_eq!(renames, want);
+}
+
+/// An edit whose hunk could sit at two places: git's indent heuristic
+/// (on by default) decides, and the exported patch must put it where git
+/// does (libgit2 without the heuristic put it one line lower).
+#[test]
+fn an_ambiguous_hunk_sits_where_git_puts_it() {
+    let old = [
+        "line 12", "line 13", "", "line 8", "line 10", "line 19", "line 10", "line 21", "line 8",
+        "", "line 21", "line 19", "line 12", "line 18",
+    ];
+    let content: String = old.iter().map(|l| format!("{l}\n")).collect();
+    let base = vec![("module.py".to_string(), content.into_bytes())];
+    let dropped = [3, 7, 8, 9];
+    let plans = vec![CommitPlan {
+        ops: vec![Op::Modify {
+            file: 0,
+            edits: (0..old.len())
+                .map(|i| {
+                    if dropped.contains(&i) {
+                        Edit::Drop
+                    } else {
+                        Edit::Keep
+                    }
+                })
+                .collect(),
+            append: Vec::new(),
+        }],
+        message: "Trim the module".into(),
+        author: ("Ada Example".into(), "ada@example.org".into()),
+        date: (1_700_000_000, 0),
+    }];
+    let patches = round_trip(&base, &plans).unwrap();
+    let patch = String::from_utf8_lossy(&patches[0]).into_owned();
+    assert!(patch.contains("@@ -1,13 +1,9 @@\n"), "{patch}");
+}
+
+/// A binary file whose mode alone changes: git writes the mode lines and
+/// nothing else (libgit2 added `Binary files … differ`).
+#[test]
+fn a_binary_file_whose_mode_changes_has_only_mode_lines() {
+    let base = vec![(
+        "tool.bin".to_string(),
+        b"\x7fELF\0\x01\x02binary\n".to_vec(),
+    )];
+    let plans = vec![CommitPlan {
+        ops: vec![Op::Chmod { file: 0 }],
+        message: "Make the tool executable".into(),
+        author: ("Ada Example".into(), "ada@example.org".into()),
+        date: (1_700_000_000, 0),
+    }];
+    let patches = round_trip(&base, &plans).unwrap();
+    let patch = String::from_utf8_lossy(&patches[0]).into_owned();
+    assert!(
+        patch.ends_with("diff --git a/tool.bin b/tool.bin\nold mode 100644\nnew mode 100755\n"),
+        "{patch}"
+    );
+}
+
+/// A submodule moved is a rename, as git finds it (an identical gitlink;
+/// their content is never compared), and applies back.
+#[test]
+fn a_moved_submodule_is_a_rename_as_in_git() {
+    let base = vec![("README.txt".to_string(), b"readme\n".to_vec())];
+    let commit = |ops: Vec<Op>, message: &str| CommitPlan {
+        ops,
+        message: message.into(),
+        author: ("Ada Example".into(), "ada@example.org".into()),
+        date: (1_700_000_000, 0),
+    };
+    let plans = vec![
+        commit(
+            vec![Op::Gitlink {
+                path: "vendor/lib".into(),
+                commit: "1111111111111111111111111111111111111111".into(),
+            }],
+            "Add the library",
+        ),
+        commit(
+            vec![Op::MoveGitlink {
+                link: 0,
+                to: "third_party/lib".into(),
+            }],
+            "Move the library",
+        ),
+    ];
+    let patches = round_trip(&base, &plans).unwrap();
+    let patch = String::from_utf8_lossy(&patches[1]).into_owned();
+    assert!(
+        patch.ends_with(
+            "diff --git a/vendor/lib b/third_party/lib\nsimilarity index 100%\n\
+             rename from vendor/lib\nrename to third_party/lib\n"
+        ),
+        "{patch}"
+    );
 }

@@ -547,4 +547,12 @@ fn a_file_the_new_version_renames_shows_as_a_rename_with_its_edit() {
         )),
         "{markdown}"
     );
+    let (code, html, stderr) = fx.run(&["review", "--format", "html"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        html.contains(&format!(
+            "app&#x2f;quota.py → app&#x2f;quotas.py (renamed, {similarity} similar)"
+        )),
+        "{html}"
+    );
 }

@@ -7,6 +7,7 @@
 //! * `worktree.rs` writes a work tree and its index quickly, and reads its state.
 //! * `history.rs` reads revisions and history (`review`, upstream detection).
 
+mod binary_text;
 mod history;
 mod mirror;
 pub(crate) mod renames;
@@ -608,6 +609,9 @@ impl Git {
         let mut deleted = Vec::new();
         let mut added = Vec::new();
         for (index, delta) in deltas.iter().enumerate() {
+            // Submodules (gitlinks) take part as git lets them: renamed only
+            // to an identical gitlink (their ids name commits of another
+            // repository, whose content is never compared).
             match delta.status() {
                 git2::Delta::Deleted => deleted.push((index, side(delta.old_file()))),
                 git2::Delta::Added => added.push((index, side(delta.new_file()))),
@@ -1181,11 +1185,16 @@ pub fn tune_libgit2() {
 }
 
 /// The diff settings of an exported patch: 3 lines of context, full ids,
-/// binary changes as `GIT binary patch`.
+/// binary changes as `GIT binary patch`, and git's default indent
+/// heuristic (`diff.indentHeuristic`), which slides an ambiguous hunk to
+/// where git puts it.
 fn diff_options() -> git2::DiffOptions {
     let mut opts = git2::DiffOptions::new();
     // Gitlinks are kept: a submodule bump is a change like any other.
-    opts.context_lines(3).id_abbrev(40).show_binary(true);
+    opts.context_lines(3)
+        .indent_heuristic(true)
+        .id_abbrev(40)
+        .show_binary(true);
     opts
 }
 
@@ -1193,6 +1202,7 @@ fn diff_options() -> git2::DiffOptions {
 /// header block when `header` is false.
 fn print_patch(patch: &mut git2::Patch<'_>, out: &mut Vec<u8>, header: bool) -> Result<()> {
     let hunks = patch.num_hunks() > 0;
+    let mut binary = Vec::new();
     patch
         .print(&mut |_, _, line| {
             match line.origin() {
@@ -1202,21 +1212,35 @@ fn print_patch(patch: &mut git2::Patch<'_>, out: &mut Vec<u8>, header: bool) -> 
                     out.extend(file_header(line.content(), hunks));
                     return true;
                 }
+                'B' if line.content().starts_with(b"Binary files ") => return true,
+                'B' => {
+                    binary.extend_from_slice(line.content());
+                    return true;
+                }
                 _ => {}
             }
             out.extend_from_slice(line.content());
             true
         })
-        .git(|| "formatting diff".into())
+        .git(|| "formatting diff".into())?;
+    if !binary.is_empty() {
+        out.extend(binary_text::as_git_writes_it(&binary).unwrap_or(binary));
+    }
+    Ok(())
 }
 
 /// A file's header block as git writes it: `---` / `+++` lines only when
 /// hunks follow (libgit2 writes them for an empty file added or deleted
 /// too), and ending with a tab when the name holds a blank (so that tools
-/// reading it know where the name ends), which libgit2 does not do.
+/// reading it know where the name ends), which libgit2 does not do; no
+/// `Binary files … differ` (libgit2 writes it for a binary file whose mode
+/// alone changed, where `git format-patch --binary` writes nothing).
 fn file_header(header: &[u8], hunks: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(header.len() + 2);
     for line in header.split_inclusive(|&b| b == b'\n') {
+        if line.starts_with(b"Binary files ") {
+            continue;
+        }
         let name = line
             .strip_prefix(b"--- ")
             .or_else(|| line.strip_prefix(b"+++ "))
