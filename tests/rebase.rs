@@ -289,7 +289,7 @@ fn abort_restores_the_patch_repo_and_custom_source() {
     assert_eq!(git(&fx.repo(), &["status", "--porcelain"]), "");
     assert_eq!(git(&fx.custom(), &["rev-parse", "HEAD"]), head);
     assert_eq!(git(&fx.custom(), &["status", "--porcelain"]), "");
-    assert!(!fx.repo().join(".verda/rebase/demo").exists());
+    assert!(!fx.repo().join(".verda/journal/demo").exists());
     fx.verda(&["apply"]).assert().success();
 }
 
