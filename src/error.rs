@@ -58,8 +58,9 @@ pub enum Error {
 }
 
 /// How to get out of a pending operation: the command that finishes it,
-/// what finishing does, and the command that undoes it. Rendered as
-/// "run `finish` to finish it (note), or `undo` to undo it".
+/// what finishing does, the command that skips the item it stopped on and
+/// the one that undoes it. Rendered as "run `finish` to finish it (note),
+/// `skip` to drop the one it stopped on, or `undo` to undo it".
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Recover {
     /// The command that finishes the operation.
@@ -67,6 +68,9 @@ pub struct Recover {
     /// What finishing does, for a person ("it writes the patch files again").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The command that drops the item it stopped on, if there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip: Option<String>,
     /// The command that undoes it, if it can be undone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub undo: Option<String>,
@@ -77,6 +81,10 @@ impl std::fmt::Display for Recover {
         write!(f, "run `{}` to finish it", self.finish)?;
         if let Some(note) = &self.note {
             write!(f, " ({note})")?;
+        }
+        if let Some(skip) = &self.skip {
+            let or = if self.undo.is_some() { "" } else { "or " };
+            write!(f, ", {or}`{skip}` to drop the one it stopped on")?;
         }
         if let Some(undo) = &self.undo {
             write!(f, ", or `{undo}` to undo it")?;

@@ -188,6 +188,7 @@ impl Step {
         Recover {
             finish,
             note: Some(note.to_string()),
+            skip: None,
             undo: None,
         }
     }
@@ -269,8 +270,8 @@ fn head(ws: &Workspace, project: &str) -> Result<Option<Head>> {
     )
 }
 
-/// How to finish or undo a sequence of `kind`.
-pub(crate) fn sequence_recover(kind: Kind, project: &str) -> Recover {
+/// How to finish, skip in or undo a rebase or cherry-pick of `project`.
+pub fn sequence_recover(kind: Kind, project: &str) -> Recover {
     let flag = |what: &str| match kind {
         Kind::CherryPick => format!("verda-patch cherry-pick {what} --project {project}"),
         _ => format!("verda-patch {} {what} {project}", kind.as_str()),
@@ -278,6 +279,9 @@ pub(crate) fn sequence_recover(kind: Kind, project: &str) -> Recover {
     Recover {
         finish: flag("--continue"),
         note: None,
+        // cherry-pick has no --skip: a pick the user does not want is
+        // undone with --abort and picked again without it.
+        skip: (kind == Kind::Rebase).then(|| flag("--skip")),
         undo: Some(flag("--abort")),
     }
 }

@@ -309,6 +309,7 @@ impl Hooks for Pick {
         Ok(AbortTo {
             head: state.orig_head.as_deref().map(oid).transpose()?,
             refs: Vec::new(),
+            written: Vec::new(),
         })
     }
 }

@@ -268,6 +268,7 @@ impl Hooks for Rebase {
         Ok(AbortTo {
             head: Some(target),
             refs: vec![(PIN_REF, old_pin)],
+            written: vec![oid(&state.kind.new_pin)?],
         })
     }
 }

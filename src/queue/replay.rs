@@ -12,7 +12,7 @@
 //! as it goes), `replay-resolution-taken`, `replay-aborted`; the journal's
 //! and those of the steps (apply, export, the work-tree checkout) it runs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use super::custom_source::{self, APPLIED_REF};
 use super::journal::{self, Kind, Record};
 use super::upstreamed::Rule;
-use crate::error::{Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::fsutil;
 use crate::manifest::Workspace;
 use crate::progress::Progress;
@@ -135,6 +135,9 @@ pub(crate) struct AbortTo {
     pub head: Option<Oid>,
     /// Other refs and their old targets.
     pub refs: Vec<(&'static str, Oid)>,
+    /// Commits besides the base and the items whose files a killed
+    /// checkout may have written (rebase: the new pin).
+    pub written: Vec<Oid>,
 }
 
 pub(crate) fn oid(hex: &str) -> Result<Oid> {
@@ -394,6 +397,38 @@ pub(crate) fn skip<H: Hooks>(
     run(ws, hooks, &mut record, progress)
 }
 
+/// A checkout killed after writing a new file and before writing the
+/// index leaves that file untracked. Remove the untracked files whose bytes
+/// are exactly those a tree of `commits` has at their path: the replay
+/// wrote them, and they are in the object database; any other untracked
+/// file is the user's and stays.
+fn remove_written_files(git: &Git, commits: &[Oid]) -> Result<()> {
+    let Some(dir) = git.workdir().map(Path::to_path_buf) else {
+        return Ok(());
+    };
+    let mut trees = Vec::with_capacity(commits.len());
+    for commit in commits.iter().filter(|c| git.is_commit(**c)) {
+        trees.push(git.tree_of(*commit)?);
+    }
+    for path in git.work_state()?.untracked {
+        let file = dir.join(&path);
+        let Ok(bytes) = std::fs::read(&file) else {
+            continue;
+        };
+        for tree in &trees {
+            let ours = match git.file_at(*tree, &path)? {
+                Some(entry) => git.read_blob(entry.id)? == bytes,
+                None => false,
+            };
+            if ours {
+                std::fs::remove_file(&file).at(&file)?;
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `--abort`: the patch repo back byte for byte, custom-source at its old
 /// head (a step the replay was killed in is undone with them).
 pub(crate) fn abort<H: Hooks>(ws: &Workspace, project: &str) -> Result<()> {
@@ -402,8 +437,19 @@ pub(crate) fn abort<H: Hooks>(ws: &Workspace, project: &str) -> Result<()> {
     crate::crash_point("replay-aborted");
     if let Some(git) = custom_source::open(ws, project)? {
         git.cleanup_state()?;
-        let AbortTo { head, refs } = H::abort_to(&record.payload)?;
+        let AbortTo {
+            head,
+            refs,
+            written,
+        } = H::abort_to(&record.payload)?;
         if let Some(target) = head.filter(|t| git.is_commit(*t)) {
+            let state = &record.payload;
+            let mut commits = written;
+            commits.push(oid(&state.base)?);
+            for (_, commit) in &state.todo {
+                commits.push(oid(commit)?);
+            }
+            remove_written_files(&git, &commits)?;
             let log = format!("{} --abort", log(H::KIND));
             custom_source::move_worktree(&git, target, &log)?;
             git.set_ref(APPLIED_REF, target, &log)?;

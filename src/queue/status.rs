@@ -102,6 +102,9 @@ pub struct ProjectStatus {
     pub rebase: Option<RebaseProgress>,
     /// A cherry-pick stopped on a conflict (or interrupted): where it is.
     pub cherry_pick: Option<PickProgress>,
+    /// What is in progress (or was killed half-way) and how to finish or
+    /// undo it: the journal's answer.
+    pub pending: Option<journal::Pending>,
     /// An apply or export that was killed (or failed) half-way, outside a
     /// rebase (which finishes or undoes its own).
     pub interrupted: Option<Interrupted>,
@@ -206,7 +209,7 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
         recover: m.recover().finish,
     });
     let rel = ws.rel(&ws.custom_source(project));
-    let advice = match pending {
+    let advice = match &pending {
         Some(p) if matches!(p.kind, Kind::Rebase | Kind::CherryPick) => {
             let stopped = match (&rebase, &cherry_pick) {
                 (Some(r), _) => r.stopped_on.is_some(),
@@ -240,6 +243,7 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
         custom_source,
         rebase,
         cherry_pick,
+        pending,
         interrupted,
         advice,
     })
