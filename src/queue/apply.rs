@@ -249,7 +249,7 @@ fn refuse_to_overwrite(git: &Git, state: &WorkState, rel: &str, project: &str) -
     )))
 }
 
-pub fn plural(n: usize, word: &str) -> String {
+pub(crate) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
     } else {
@@ -258,7 +258,7 @@ pub fn plural(n: usize, word: &str) -> String {
 }
 
 /// The first few items of a list, for a message.
-pub fn preview(items: &[String]) -> String {
+pub(crate) fn preview(items: &[String]) -> String {
     const SHOWN: usize = 3;
     let mut text = items
         .iter()

@@ -8,18 +8,18 @@ use crate::manifest::Workspace;
 use crate::repo::{Git, Oid};
 
 /// The branch the queue is built on.
-pub const BRANCH: &str = "patch-queue";
+pub(crate) const BRANCH: &str = "patch-queue";
 /// The branch at the pin.
-pub const UPSTREAM_BRANCH: &str = "upstream";
-pub const PIN_REF: &str = "refs/verda/pin";
+pub(crate) const UPSTREAM_BRANCH: &str = "upstream";
+pub(crate) const PIN_REF: &str = "refs/verda/pin";
 /// What the last apply or export produced.
-pub const APPLIED_REF: &str = "refs/verda/applied";
+pub(crate) const APPLIED_REF: &str = "refs/verda/applied";
 /// Heads set aside before they are overwritten.
-pub const BACKUP_PREFIX: &str = "refs/verda/backup/";
+pub(crate) const BACKUP_PREFIX: &str = "refs/verda/backup/";
 
 /// Open custom-source of `project` if it exists and is ours; refuse to go
 /// near a directory that is not.
-pub fn open(ws: &Workspace, project: &str) -> Result<Option<Git>> {
+pub(crate) fn open(ws: &Workspace, project: &str) -> Result<Option<Git>> {
     let path = ws.custom_source(project);
     if !path.exists() {
         return Ok(None);
@@ -38,7 +38,7 @@ pub fn open(ws: &Workspace, project: &str) -> Result<Option<Git>> {
 }
 
 /// Commits on custom-source's HEAD that `export` has not written out.
-pub fn unexported_commits(git: &Git) -> Result<Vec<Oid>> {
+pub(crate) fn unexported_commits(git: &Git) -> Result<Vec<Oid>> {
     let Some(head) = git.head_commit() else {
         return Ok(Vec::new());
     };
@@ -59,9 +59,10 @@ pub fn unexported_commits(git: &Git) -> Result<Vec<Oid>> {
     }
 }
 
-/// Move custom-source's branch, index and files to `commit`, rewriting only
-/// what differs from HEAD (and whatever is dirty or in conflict).
-pub(crate) fn move_worktree(git: &Git, commit: Oid, log: &str) -> Result<()> {
+/// Move `branch` (checked out), the index and the files of a work tree to
+/// `commit`, rewriting only what differs from HEAD (and whatever is dirty
+/// or in conflict).
+pub(crate) fn move_worktree(git: &Git, branch: &str, commit: Oid, log: &str) -> Result<()> {
     let state = git.work_state()?;
     let mut also = state.dirty;
     also.extend(git.index_conflicts()?);
@@ -70,5 +71,5 @@ pub(crate) fn move_worktree(git: &Git, commit: Oid, log: &str) -> Result<()> {
         None => None,
     };
     git.checkout(old, git.tree_of(commit)?, &also, &crate::progress::Silent)?;
-    git.set_branch_head(BRANCH, commit, log)
+    git.set_branch_head(branch, commit, log)
 }

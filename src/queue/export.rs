@@ -500,7 +500,7 @@ fn reuse_unclaimed(
 }
 
 /// A file-name slug of a subject, like `git format-patch` makes.
-pub fn slug(subject: &str) -> String {
+pub(crate) fn slug(subject: &str) -> String {
     let mut out = String::new();
     for c in subject.chars() {
         if c.is_ascii_alphanumeric() || c == '_' || c == '.' {

@@ -106,7 +106,7 @@ fn rule(pending: Kind, starting: Kind, forced: bool) -> Rule {
 
 /// An `apply`, `export` or `import` under way (or killed half-way).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Step {
+pub(crate) struct Step {
     pub operation: Kind,
     pub project: String,
     /// When it started (UTC, RFC 3339).
@@ -236,7 +236,7 @@ impl Step {
 /// A rebase or cherry-pick in progress: who, since when, and the
 /// operation's own payload.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Record<P> {
+pub(crate) struct Record<P> {
     pub kind: Kind,
     pub project: String,
     pub started: String,
@@ -359,7 +359,7 @@ pub struct Pending {
 
 /// What is in progress in `project`: the sequence first, then a step
 /// outside it (a sequence covers the step it runs).
-pub fn pending(ws: &Workspace, project: &str) -> Result<Option<Pending>> {
+pub(crate) fn pending(ws: &Workspace, project: &str) -> Result<Option<Pending>> {
     if let Some(head) = head(ws, project)? {
         return Ok(Some(Pending {
             kind: head.kind,

@@ -260,7 +260,12 @@ impl Hooks for Pick {
             patch: None,
         };
         if !matches!(outcome, Outcome::Dropped { .. } | Outcome::Skipped) {
-            custom_source::move_worktree(git, oid(&state.base)?, "verda-patch: cherry-pick")?;
+            custom_source::move_worktree(
+                git,
+                custom_source::BRANCH,
+                oid(&state.base)?,
+                "verda-patch: cherry-pick",
+            )?;
             let exported = export_queue(
                 ws,
                 &self.project,
@@ -306,9 +311,13 @@ impl Hooks for Pick {
     }
 
     fn abort_to(state: &Replay<State>) -> Result<AbortTo> {
+        let head = state.orig_head.as_deref().map(oid).transpose()?;
         Ok(AbortTo {
-            head: state.orig_head.as_deref().map(oid).transpose()?,
-            refs: Vec::new(),
+            head,
+            refs: head
+                .map(|h| (custom_source::APPLIED_REF, h))
+                .into_iter()
+                .collect(),
             written: Vec::new(),
         })
     }

@@ -214,7 +214,7 @@ impl Hooks for Rebase {
         let head = oid(&state.base)?;
         let new_pin = oid(&state.kind.new_pin)?;
         git.cleanup_state()?;
-        custom_source::move_worktree(git, head, "verda-patch: rebase")?;
+        custom_source::move_worktree(git, custom_source::BRANCH, head, "verda-patch: rebase")?;
         crate::crash_point("rebase-worktree-moved");
         git.set_ref(PIN_REF, new_pin, "verda-patch: rebase")?;
         git.set_ref(
@@ -267,7 +267,7 @@ impl Hooks for Rebase {
         };
         Ok(AbortTo {
             head: Some(target),
-            refs: vec![(PIN_REF, old_pin)],
+            refs: vec![(APPLIED_REF, target), (PIN_REF, old_pin)],
             written: vec![oid(&state.kind.new_pin)?],
         })
     }

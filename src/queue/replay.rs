@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
 
-use super::custom_source::{self, APPLIED_REF};
+use super::custom_source;
 use super::journal::{self, Kind, Record};
 use super::upstreamed::Rule;
 use crate::error::{Error, IoContext, Result};
@@ -122,18 +122,31 @@ pub(crate) trait Hooks {
         record: &mut Record<Replay<Self::Payload>>,
         progress: &dyn Progress,
     ) -> Result<Self::Report>;
+    /// The branch the replay moves in its work tree.
+    const BRANCH: &'static str = custom_source::BRANCH;
+    /// Where the replay runs: custom-source (rebase, cherry-pick); a
+    /// replay onto another branch (`propose`) brings a work tree of its own.
+    fn worktree_path(ws: &Workspace, project: &str) -> PathBuf {
+        ws.custom_source(project)
+    }
+    /// Open the work tree at [`Hooks::worktree_path`], `None` when it is gone.
+    fn open_worktree(ws: &Workspace, project: &str) -> Result<Option<Git>> {
+        custom_source::open(ws, project)
+    }
+
     /// Stopped on the current item, with these files in conflict.
     fn stopped(&self, record: &Record<Replay<Self::Payload>>, files: Vec<String>) -> Self::Report;
-    /// `--abort`: where custom-source goes back to, and the refs besides
-    /// its branch and `refs/verda/applied` that go back with it.
+    /// `--abort`: where the work tree goes back to, and the refs that go
+    /// back with it.
     fn abort_to(state: &Replay<Self::Payload>) -> Result<AbortTo>;
 }
 
-/// Where `--abort` puts custom-source back.
+/// Where `--abort` puts the work tree back.
 pub(crate) struct AbortTo {
-    /// Its branch (and `refs/verda/applied`); `None`: leave it.
+    /// Its branch ([`Hooks::BRANCH`]); `None`: leave it.
     pub head: Option<Oid>,
-    /// Other refs and their old targets.
+    /// Refs and their old targets (custom-source: `refs/verda/applied`
+    /// at `head`).
     pub refs: Vec<(&'static str, Oid)>,
     /// Commits besides the base and the items whose files a killed
     /// checkout may have written (rebase: the new pin).
@@ -145,13 +158,13 @@ pub(crate) fn oid(hex: &str) -> Result<Oid> {
         .map_err(|_| Error::Refused(format!("corrupt replay state: `{hex}` is not a commit id")))
 }
 
-/// custom-source, which a replay in progress needs.
-pub(crate) fn custom_source(ws: &Workspace, kind: Kind, project: &str) -> Result<Git> {
-    custom_source::open(ws, project)?.ok_or_else(|| {
-        let undo = journal::sequence_recover(kind, project).undo;
+/// The work tree a replay in progress runs in.
+fn worktree<H: Hooks>(ws: &Workspace, project: &str) -> Result<Git> {
+    H::open_worktree(ws, project)?.ok_or_else(|| {
+        let undo = journal::sequence_recover(H::KIND, project).undo;
         Error::Refused(format!(
             "{} is gone; run `{}`",
-            ws.rel(&ws.custom_source(project)),
+            ws.rel(&H::worktree_path(ws, project)),
             undo.unwrap_or_default()
         ))
     })
@@ -232,7 +245,7 @@ pub(crate) fn run<H: Hooks>(
     record: &mut Record<Replay<H::Payload>>,
     progress: &dyn Progress,
 ) -> Result<H::Report> {
-    let git = custom_source(ws, H::KIND, &record.project)?;
+    let git = worktree::<H>(ws, &record.project)?;
     let stop = if H::PACKED {
         Git::with_pack(git.path(), |packed| {
             replay(ws, packed, hooks, record, progress)
@@ -248,7 +261,7 @@ pub(crate) fn run<H: Hooks>(
             // base, the item cherry-picked on it with diff3 markers.
             let state = &record.payload;
             let commit = oid(&state.todo[state.done].1)?;
-            custom_source::move_worktree(&git, oid(&state.base)?, log(H::KIND))?;
+            custom_source::move_worktree(&git, H::BRANCH, oid(&state.base)?, log(H::KIND))?;
             git.cherry_pick_into_worktree(commit)?;
             let files = state.conflict.iter().map(|c| c.path.clone()).collect();
             Ok(hooks.stopped(record, files))
@@ -338,7 +351,7 @@ pub(crate) fn resume<H: Hooks>(
     progress: &dyn Progress,
 ) -> Result<H::Report> {
     let mut record = Record::<Replay<H::Payload>>::expect(ws, H::KIND, project)?;
-    let git = custom_source(ws, H::KIND, project)?;
+    let git = worktree::<H>(ws, project)?;
     let state = &mut record.payload;
     if state.current().is_some() && !state.conflict.is_empty() {
         let unresolved = git.index_conflicts()?;
@@ -347,7 +360,7 @@ pub(crate) fn resume<H: Hooks>(
             return Err(Error::Conflict(format!(
                 "still in conflict: {}; resolve, `git add` them in {}, then {recover}",
                 unresolved.join(", "),
-                ws.rel(&ws.custom_source(project))
+                ws.rel(&H::worktree_path(ws, project))
             )));
         }
         let base = oid(&state.base)?;
@@ -384,11 +397,11 @@ pub(crate) fn skip<H: Hooks>(
     progress: &dyn Progress,
 ) -> Result<H::Report> {
     let mut record = Record::<Replay<H::Payload>>::expect(ws, H::KIND, project)?;
-    let git = custom_source(ws, H::KIND, project)?;
+    let git = worktree::<H>(ws, project)?;
     let state = &mut record.payload;
     if state.current().is_some() {
         git.cleanup_state()?;
-        custom_source::move_worktree(&git, oid(&state.base)?, log(H::KIND))?;
+        custom_source::move_worktree(&git, H::BRANCH, oid(&state.base)?, log(H::KIND))?;
         hooks.done(ws, &git, state, Outcome::Skipped)?;
         state.done += 1;
         state.conflict.clear();
@@ -435,7 +448,7 @@ pub(crate) fn abort<H: Hooks>(ws: &Workspace, project: &str) -> Result<()> {
     let record = Record::<Replay<H::Payload>>::expect(ws, H::KIND, project)?;
     journal::restore(ws, project)?;
     crate::crash_point("replay-aborted");
-    if let Some(git) = custom_source::open(ws, project)? {
+    if let Some(git) = H::open_worktree(ws, project)? {
         git.cleanup_state()?;
         let AbortTo {
             head,
@@ -451,8 +464,7 @@ pub(crate) fn abort<H: Hooks>(ws: &Workspace, project: &str) -> Result<()> {
             }
             remove_written_files(&git, &commits)?;
             let log = format!("{} --abort", log(H::KIND));
-            custom_source::move_worktree(&git, target, &log)?;
-            git.set_ref(APPLIED_REF, target, &log)?;
+            custom_source::move_worktree(&git, H::BRANCH, target, &log)?;
             for (name, id) in refs {
                 git.set_ref(name, id, &log)?;
             }
