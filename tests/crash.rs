@@ -550,3 +550,48 @@ fn an_import_killed_anywhere_is_undone_by_the_next_command() {
         assert_eq!(leftovers(&fx), Vec::<String>::new(), "{point}");
     }
 }
+
+/// The journal's table for import: it runs beside an interrupted apply
+/// (which `apply --force` then finishes with the longer queue) and is
+/// refused beside an interrupted export (finishing it would rewrite the
+/// series from the commits and drop the imported patch).
+#[test]
+fn import_runs_beside_an_interrupted_apply_and_not_beside_an_interrupted_export() {
+    let fx = fixture();
+    fx.verda(&["apply"]).assert().success();
+    write(&fx.custom().join("app/new.py"), "NEW = 1\n");
+    git(&fx.custom(), &["add", "-A"]);
+    git(&fx.custom(), &["commit", "-q", "-m", "Add a module"]);
+    common::format_patch(&fx.custom(), fx.root(), "HEAD~1..HEAD");
+    let mail = fx.root().join("0001-Add-a-module.patch");
+    let mail = mail.display().to_string();
+
+    fx.crash(
+        &["export", "--category", "feature"],
+        "export-series-written",
+    );
+    let before = fx.patch_files();
+    let (code, _, stderr) = fx.run(&["import", &mail]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("an export of `demo`")
+            && stderr.contains("run `verda-patch export --category feature demo` to finish it"),
+        "{stderr}"
+    );
+    assert_eq!(fx.patch_files(), before);
+    fx.verda(&["export"]).assert().success();
+
+    // Drop the exported patch again, then import it beside a killed apply.
+    git(&fx.custom(), &["reset", "-q", "--hard", "HEAD~1"]);
+    fx.verda(&["export"]).assert().success();
+    fx.crash(&["apply", "--force"], "apply-objects-written");
+    let (code, stdout, stderr) = fx.run(&["import", "--category", "feature", &mail]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, stdout, stderr) = fx.run(&["apply", "--force"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(fx.custom().join("app/new.py")).unwrap(),
+        "NEW = 1\n"
+    );
+    assert_eq!(leftovers(&fx), Vec::<String>::new());
+}

@@ -299,3 +299,24 @@ fn continue_after_a_hand_resolution_exports_it_with_provenance() {
     assert!(!status.contains("cherry-pick"), "{status}");
     assert!(!fx.repo().join(".verda/journal/demo").exists());
 }
+
+/// `--abort` removes what a killed checkout wrote, never a file of the
+/// user's: an untracked file in custom-source survives a pick and its abort.
+#[test]
+fn abort_keeps_the_users_untracked_files() {
+    let fx = fixture();
+    let c = conflicting_upstream_fix(&fx);
+    fx.verda(&["apply"]).assert().success();
+    write(&fx.custom().join("notes.txt"), "mine\n");
+    let (code, _, stderr) = fx.run(&["cherry-pick", &c]);
+    assert_eq!(code, 3, "{stderr}");
+    fx.verda(&["cherry-pick", "--abort"]).assert().success();
+    assert_eq!(
+        std::fs::read_to_string(fx.custom().join("notes.txt")).unwrap(),
+        "mine\n"
+    );
+    assert_eq!(
+        git(&fx.custom(), &["status", "--porcelain"]),
+        "?? notes.txt"
+    );
+}
