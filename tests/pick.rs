@@ -298,6 +298,11 @@ fn continue_after_a_hand_resolution_exports_it_with_provenance() {
     let (_, status, _) = fx.run(&["status"]);
     assert!(!status.contains("cherry-pick"), "{status}");
     assert!(!fx.repo().join(".verda/journal/demo").exists());
+    // The resolution is the exported patch: nothing else in the patch repo.
+    assert_eq!(
+        git(&fx.repo(), &["status", "--porcelain"]),
+        " M patches/demo/series\n?? patches/demo/bugfix/0004-fix-line-20-upstream-s-way.patch"
+    );
 }
 
 /// `--abort` removes what a killed checkout wrote, never a file of the

@@ -207,6 +207,7 @@ impl Hooks for Pick {
     type Report = PickReport;
     const KIND: Kind = Kind::CherryPick;
     const PACKED: bool = false;
+    const RECORD_RESOLUTIONS: bool = false;
 
     fn prepare(&mut self, _: &Git, _: &Replay<State>) -> Result<()> {
         Ok(())

@@ -119,6 +119,7 @@ impl Hooks for Rebase {
     type Report = Report;
     const KIND: Kind = Kind::Rebase;
     const PACKED: bool = true;
+    const RECORD_RESOLUTIONS: bool = true;
 
     fn prepare(&mut self, git: &Git, state: &Replay<State>) -> Result<()> {
         self.index = Some(UpstreamIndex::build(

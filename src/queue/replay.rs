@@ -89,6 +89,11 @@ pub(crate) trait Hooks {
     /// items, the work tree moved once at the end) instead of committing
     /// and saving the state item by item (cherry-pick).
     const PACKED: bool;
+    /// `--continue` records the user's resolution in the patch repo
+    /// (`patches/<project>/.resolutions/`) for the next replay of the same
+    /// conflict: a rebase is replayed again by colleagues and CI; a pick's
+    /// resolution is its exported patch.
+    const RECORD_RESOLUTIONS: bool;
 
     /// Before the first item of a run: load what the attempts need.
     fn prepare(&mut self, git: &Git, state: &Replay<Self::Payload>) -> Result<()>;
@@ -369,7 +374,9 @@ pub(crate) fn resume<H: Hooks>(
             Some(h) if h != base && git.commit_info(h)?.parents == [base] => git.tree_of(h)?,
             _ => git.index_tree()?,
         };
-        record_resolutions(ws, project, &git, &state.conflict, tree)?;
+        if H::RECORD_RESOLUTIONS {
+            record_resolutions(ws, project, &git, &state.conflict, tree)?;
+        }
         let outcome = if tree == git.tree_of(base)? {
             Outcome::Dropped {
                 rule: Rule::Empty,
