@@ -474,3 +474,20 @@ fn an_edit_follows_a_file_upstream_renamed() {
             .unwrap();
     assert!(patch.contains("+++ b/app/quotas.py\n"), "{patch}");
 }
+
+/// A rebase left in progress by a verda-patch from before the journal is
+/// refused, never ignored: its backup is the way back.
+#[test]
+fn state_of_an_older_version_is_refused_not_ignored() {
+    let fx = fixture();
+    write(&fx.repo().join(".verda/rebase/demo/state.json"), "{}");
+    let (code, _, stderr) = fx.run(&["apply"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: .verda/rebase/demo holds a rebase started by an older verda-patch; finish it or undo it \
+         with that version (`verda-patch rebase --abort demo`), or restore its backup from \
+         .verda/rebase/demo/backup by hand and remove the directory\n"
+    );
+    assert!(!fx.custom().exists());
+}

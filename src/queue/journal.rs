@@ -263,11 +263,37 @@ fn backup_dir(ws: &Workspace, project: &str) -> PathBuf {
 }
 
 fn head(ws: &Workspace, project: &str) -> Result<Option<Head>> {
+    refuse_legacy_state(ws, project)?;
     let file = record_path(ws, project);
     fsutil::read_json(
         &file,
         &format!("rm -r {}", ws.rel(&sequence_dir(ws, project))),
     )
+}
+
+/// Before the journal, a rebase or cherry-pick kept its state in
+/// `.verda/rebase/<project>/` or `.verda/cherry-pick/<project>/`. One left by
+/// an older verda-patch is refused, not ignored: its backup is the user's
+/// only way back.
+fn refuse_legacy_state(ws: &Workspace, project: &str) -> Result<()> {
+    for (dir, command) in [
+        ("rebase", format!("rebase --abort {project}")),
+        (
+            "cherry-pick",
+            format!("cherry-pick --abort --project {project}"),
+        ),
+    ] {
+        let old = ws.state_dir().join(dir).join(project);
+        if old.join("state.json").exists() {
+            return Err(Error::Refused(format!(
+                "{} holds a {dir} started by an older verda-patch; finish it or undo it with that version \
+                 (`verda-patch {command}`), or restore its backup from {}/backup by hand and remove the directory",
+                ws.rel(&old),
+                ws.rel(&old)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// How to finish, skip in or undo a rebase or cherry-pick of `project`.
