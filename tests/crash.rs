@@ -595,3 +595,74 @@ fn import_runs_beside_an_interrupted_apply_and_not_beside_an_interrupted_export(
     );
     assert_eq!(leftovers(&fx), Vec::<String>::new());
 }
+
+/// Release 2.0 renames the line the feature's context holds: the rebase
+/// stops on a conflict; the resolution keeps the feature's line.
+fn stop_on_a_conflict_and_resolve(fx: &Fixture) {
+    let up = fx.upstream();
+    edit(
+        &up.join("app/quota.py"),
+        "quota line 10\n",
+        "quota line ten\n",
+    );
+    git(&up, &["commit", "-q", "-am", "Rename quota line 10"]);
+    git(&up, &["tag", "2.0"]);
+    fx.commit_patch_repo();
+    fx.verda(&["apply"]).assert().success();
+    assert_eq!(fx.run(&["rebase", "--to", "2.0"]).0, 3);
+    let file = fx.custom().join("app/quota.py");
+    let resolved: String = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            !["<<<<<<<", "|||||||", "=======", ">>>>>>>"]
+                .iter()
+                .any(|m| l.starts_with(m))
+                && *l != "quota line 10"
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    write(&file, &resolved);
+    git(&fx.custom(), &["add", "app/quota.py"]);
+}
+
+#[test]
+fn a_continue_or_abort_killed_half_way_is_finished_by_running_it_again() {
+    let expected = {
+        let fx = fixture();
+        stop_on_a_conflict_and_resolve(&fx);
+        let (code, stdout, stderr) = fx.run(&["rebase", "--continue"]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        outcome(&fx)
+    };
+    for point in [
+        "replay-resolution-taken",
+        "rebase-worktree-moved",
+        "export-started",
+    ] {
+        let fx = fixture();
+        stop_on_a_conflict_and_resolve(&fx);
+        fx.crash(&["rebase", "--continue"], point);
+        let (code, stdout, stderr) = fx.run(&["rebase", "--continue"]);
+        assert_eq!(code, 0, "{point}: {stdout}{stderr}");
+        assert_eq!(outcome(&fx), expected, "{point}");
+    }
+
+    let fx = fixture();
+    let before = {
+        let fx = fixture();
+        fx.verda(&["apply"]).assert().success();
+        outcome(&fx)
+    };
+    stop_on_a_conflict_and_resolve(&fx);
+    fx.crash(&["rebase", "--abort"], "replay-aborted");
+    let (code, stdout, stderr) = fx.run(&["rebase", "--abort"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(git(&fx.repo(), &["status", "--porcelain"]), "");
+    let after = outcome(&fx);
+    assert_eq!(after.head, before.head);
+    assert_eq!(after.refs, before.refs);
+    assert_eq!(after.index, before.index);
+    assert_eq!(after.status, "");
+    assert_eq!(after.leftovers, Vec::<String>::new());
+}
