@@ -31,6 +31,11 @@ pub enum Error {
     #[error("{0}")]
     Refused(String),
 
+    /// Refused because another operation of the project is pending (see
+    /// `queue::journal`); `recover` is the way out, as data, written once.
+    #[error("{message}; {recover}")]
+    Blocked { message: String, recover: Recover },
+
     /// A failure talking to an upstream source.
     #[error("{0}")]
     Upstream(String),
@@ -50,6 +55,42 @@ pub enum Error {
         context: String,
         source: git2::Error,
     },
+}
+
+/// How to get out of a pending operation: the command that finishes it,
+/// what finishing does, the command that skips the item it stopped on and
+/// the one that undoes it. Rendered as "run `finish` to finish it (note),
+/// `skip` to drop the one it stopped on, or `undo` to undo it".
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Recover {
+    /// The command that finishes the operation.
+    pub finish: String,
+    /// What finishing does, for a person ("it writes the patch files again").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The command that drops the item it stopped on, if there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip: Option<String>,
+    /// The command that undoes it, if it can be undone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undo: Option<String>,
+}
+
+impl std::fmt::Display for Recover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "run `{}` to finish it", self.finish)?;
+        if let Some(note) = &self.note {
+            write!(f, " ({note})")?;
+        }
+        if let Some(skip) = &self.skip {
+            let or = if self.undo.is_some() { "" } else { "or " };
+            write!(f, ", {or}`{skip}` to drop the one it stopped on")?;
+        }
+        if let Some(undo) = &self.undo {
+            write!(f, ", or `{undo}` to undo it")?;
+        }
+        Ok(())
+    }
 }
 
 fn display_path(file: &Path, line: Option<usize>) -> String {

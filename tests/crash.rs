@@ -1,4 +1,5 @@
-//! Crash safety: `apply`, `export` and `rebase` killed (like `kill -9`) at
+//! Crash safety: `apply`, `export`, `import`, `rebase` and `cherry-pick`
+//! killed (like `kill -9`) at
 //! every point between their writes. After each crash, `status` names the
 //! interrupted operation and the command that finishes it; that command
 //! ends in exactly the state an uninterrupted run reaches (patch files byte
@@ -53,7 +54,11 @@ fn outcome(fx: &Fixture) -> Outcome {
 /// What a killed process may leave and a finished one must not.
 fn leftovers(fx: &Fixture) -> Vec<String> {
     let mut found = Vec::new();
-    for file in [".verda/in-progress/demo.json", ".verda/lock"] {
+    for file in [
+        ".verda/in-progress/demo.json",
+        ".verda/journal/demo",
+        ".verda/lock",
+    ] {
         if fx.repo().join(file).exists() {
             found.push(file.to_string());
         }
@@ -421,4 +426,243 @@ fn a_rebase_killed_in_its_checkout_or_export_is_finished_by_continue_or_undone_b
             );
         }
     }
+}
+
+/// Two upstream fixes after the pin that pick cleanly: the first edits a
+/// file of the queue, the second adds one. Returns their ids.
+fn two_upstream_fixes(fx: &Fixture) -> (String, String) {
+    let up = fx.upstream();
+    edit(
+        &up.join("app/scheduler.py"),
+        "scheduler line 30\n",
+        "scheduler line 30 (upstream fix)\n",
+    );
+    git(
+        &up,
+        &["commit", "-q", "-am", "Fix the scheduler at line 30"],
+    );
+    let a = git(&up, &["rev-parse", "HEAD"]);
+    write(&up.join("app/util.py"), "def helper():\n    return True\n");
+    git(&up, &["add", "-A"]);
+    git(&up, &["commit", "-q", "-m", "Add a helper"]);
+    (a, git(&up, &["rev-parse", "HEAD"]))
+}
+
+#[test]
+fn a_cherry_pick_killed_anywhere_is_finished_by_continue_or_undone_by_abort() {
+    let expected = {
+        let fx = fixture();
+        let (a, b) = two_upstream_fixes(&fx);
+        fx.verda(&["apply"]).assert().success();
+        let (code, stdout, stderr) = fx.run(&["cherry-pick", &a, &b]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        outcome(&fx)
+    };
+    for point in [
+        "journal-record-saved",
+        "worktree-file-written:1",
+        "worktree-index-written",
+        "export-started",
+        "export-patch-written",
+        "export-series-written",
+        "export-head-moved",
+        "export-state-saved",
+        "replay-item-done",
+        "worktree-file-written:2",
+        "export-started:2",
+        "export-state-saved:2",
+        "replay-item-done:2",
+    ] {
+        for recover in ["--continue", "--abort"] {
+            let fx = fixture();
+            let (a, b) = two_upstream_fixes(&fx);
+            fx.commit_patch_repo();
+            fx.verda(&["apply"]).assert().success();
+            let before = outcome(&fx);
+            fx.crash(&["cherry-pick", &a, &b], point);
+
+            let (_, status, _) = fx.run(&["status"]);
+            assert!(
+                status.contains("cherry-pick in progress")
+                    && status.contains(&format!(
+                        "`verda-patch cherry-pick {recover} --project demo`"
+                    )),
+                "{point}: {status}"
+            );
+            // Nothing else starts over it.
+            let (code, _, stderr) = fx.run(&["export"]);
+            assert_eq!(code, 1, "{point}: {stderr}");
+            let (code, stdout, stderr) = fx.run(&["cherry-pick", recover]);
+            assert_eq!(code, 0, "{point} {recover}: {stdout}{stderr}");
+            if recover == "--continue" {
+                assert_eq!(outcome(&fx), expected, "{point} {recover}");
+            } else {
+                assert_eq!(git(&fx.repo(), &["status", "--porcelain"]), "", "{point}");
+                let after = outcome(&fx);
+                assert_eq!(after.patch_files, before.patch_files, "{point}");
+                assert_eq!(after.head, before.head, "{point}");
+                assert_eq!(after.branch, before.branch, "{point}");
+                assert_eq!(after.index, before.index, "{point}");
+                assert_eq!(after.status, "", "{point}");
+                assert_eq!(after.leftovers, Vec::<String>::new(), "{point}");
+            }
+            let (_, status, _) = fx.run(&["status"]);
+            assert!(
+                !status.contains("interrupted") && !status.contains("cherry-pick"),
+                "{point} {recover}: {status}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_import_killed_anywhere_is_undone_by_the_next_command() {
+    let fx = fixture();
+    fx.commit_patch_repo();
+    fx.verda(&["apply"]).assert().success();
+    let mail = fx.root().join("0001-Add-a-module.patch");
+    write(&fx.custom().join("app/new.py"), "NEW = 1\n");
+    git(&fx.custom(), &["add", "-A"]);
+    git(&fx.custom(), &["commit", "-q", "-m", "Add a module"]);
+    common::format_patch(&fx.custom(), fx.root(), "HEAD~1..HEAD");
+    git(&fx.custom(), &["reset", "-q", "--hard", "HEAD~1"]);
+    assert!(mail.exists());
+    let before = fx.patch_files();
+    for point in [
+        "import-started",
+        "import-patch-written",
+        "import-series-written",
+    ] {
+        fx.crash(&["import", &mail.display().to_string()], point);
+        let (_, status, _) = fx.run(&["status"]);
+        assert!(status.contains("import interrupted"), "{point}: {status}");
+        // All or nothing: the next command removes what it wrote, unless
+        // it got as far as listing it in the series.
+        let (code, stdout, stderr) = fx.run(&["apply"]);
+        assert_eq!(code, 0, "{point}: {stdout}{stderr}");
+        if point == "import-series-written" {
+            assert_eq!(fx.patch_files().len(), before.len() + 1, "{point}");
+            git(&fx.repo(), &["checkout", "-q", "--", "."]);
+            git(&fx.repo(), &["clean", "-qfd", "patches"]);
+            fx.verda(&["apply"]).assert().success();
+        }
+        assert_eq!(fx.patch_files(), before, "{point}");
+        assert_eq!(leftovers(&fx), Vec::<String>::new(), "{point}");
+    }
+}
+
+/// The journal's table for import: it runs beside an interrupted apply
+/// (which `apply --force` then finishes with the longer queue) and is
+/// refused beside an interrupted export (finishing it would rewrite the
+/// series from the commits and drop the imported patch).
+#[test]
+fn import_runs_beside_an_interrupted_apply_and_not_beside_an_interrupted_export() {
+    let fx = fixture();
+    fx.verda(&["apply"]).assert().success();
+    write(&fx.custom().join("app/new.py"), "NEW = 1\n");
+    git(&fx.custom(), &["add", "-A"]);
+    git(&fx.custom(), &["commit", "-q", "-m", "Add a module"]);
+    common::format_patch(&fx.custom(), fx.root(), "HEAD~1..HEAD");
+    let mail = fx.root().join("0001-Add-a-module.patch");
+    let mail = mail.display().to_string();
+
+    fx.crash(
+        &["export", "--category", "feature"],
+        "export-series-written",
+    );
+    let before = fx.patch_files();
+    let (code, _, stderr) = fx.run(&["import", &mail]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("an export of `demo`")
+            && stderr.contains("run `verda-patch export --category feature demo` to finish it"),
+        "{stderr}"
+    );
+    assert_eq!(fx.patch_files(), before);
+    fx.verda(&["export"]).assert().success();
+
+    // Drop the exported patch again, then import it beside a killed apply.
+    git(&fx.custom(), &["reset", "-q", "--hard", "HEAD~1"]);
+    fx.verda(&["export"]).assert().success();
+    fx.crash(&["apply", "--force"], "apply-objects-written");
+    let (code, stdout, stderr) = fx.run(&["import", "--category", "feature", &mail]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, stdout, stderr) = fx.run(&["apply", "--force"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(fx.custom().join("app/new.py")).unwrap(),
+        "NEW = 1\n"
+    );
+    assert_eq!(leftovers(&fx), Vec::<String>::new());
+}
+
+/// Release 2.0 renames the line the feature's context holds: the rebase
+/// stops on a conflict; the resolution keeps the feature's line.
+fn stop_on_a_conflict_and_resolve(fx: &Fixture) {
+    let up = fx.upstream();
+    edit(
+        &up.join("app/quota.py"),
+        "quota line 10\n",
+        "quota line ten\n",
+    );
+    git(&up, &["commit", "-q", "-am", "Rename quota line 10"]);
+    git(&up, &["tag", "2.0"]);
+    fx.commit_patch_repo();
+    fx.verda(&["apply"]).assert().success();
+    assert_eq!(fx.run(&["rebase", "--to", "2.0"]).0, 3);
+    let file = fx.custom().join("app/quota.py");
+    let resolved: String = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            !["<<<<<<<", "|||||||", "=======", ">>>>>>>"]
+                .iter()
+                .any(|m| l.starts_with(m))
+                && *l != "quota line 10"
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    write(&file, &resolved);
+    git(&fx.custom(), &["add", "app/quota.py"]);
+}
+
+#[test]
+fn a_continue_or_abort_killed_half_way_is_finished_by_running_it_again() {
+    let expected = {
+        let fx = fixture();
+        stop_on_a_conflict_and_resolve(&fx);
+        let (code, stdout, stderr) = fx.run(&["rebase", "--continue"]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        outcome(&fx)
+    };
+    for point in [
+        "replay-resolution-taken",
+        "rebase-worktree-moved",
+        "export-started",
+    ] {
+        let fx = fixture();
+        stop_on_a_conflict_and_resolve(&fx);
+        fx.crash(&["rebase", "--continue"], point);
+        let (code, stdout, stderr) = fx.run(&["rebase", "--continue"]);
+        assert_eq!(code, 0, "{point}: {stdout}{stderr}");
+        assert_eq!(outcome(&fx), expected, "{point}");
+    }
+
+    let fx = fixture();
+    let before = {
+        let fx = fixture();
+        fx.verda(&["apply"]).assert().success();
+        outcome(&fx)
+    };
+    stop_on_a_conflict_and_resolve(&fx);
+    fx.crash(&["rebase", "--abort"], "replay-aborted");
+    let (code, stdout, stderr) = fx.run(&["rebase", "--abort"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(git(&fx.repo(), &["status", "--porcelain"]), "");
+    let after = outcome(&fx);
+    assert_eq!(after.head, before.head);
+    assert_eq!(after.refs, before.refs);
+    assert_eq!(after.index, before.index);
+    assert_eq!(after.status, "");
+    assert_eq!(after.leftovers, Vec::<String>::new());
 }

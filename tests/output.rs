@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{fixture, git, write};
+use common::{edit, fixture, git, write};
 
 fn both(out: &(i32, String, String)) -> String {
     format!(
@@ -83,4 +83,61 @@ fn verbose_shows_each_step_with_timings() {
     let (code, _, stderr) = fx.run(&["status", "-v", "-q"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("cannot be used with"), "{stderr}");
+}
+
+/// Stopped on a conflict: what rebase says, what `status` says meanwhile,
+/// the refusals, and `--continue` before the conflict is resolved.
+#[test]
+fn a_rebase_stopped_on_a_conflict() {
+    let fx = fixture();
+    let up = fx.upstream();
+    edit(
+        &up.join("app/quota.py"),
+        "quota line 10\n",
+        "quota line ten\n",
+    );
+    git(&up, &["commit", "-q", "-am", "Rename quota line 10"]);
+    git(&up, &["tag", "2.0"]);
+    insta::assert_snapshot!("rebase-conflict", both(&fx.run(&["rebase", "--to", "2.0"])));
+    insta::assert_snapshot!("rebase-status", both(&fx.run(&["status"])));
+    insta::assert_snapshot!("rebase-refuses-apply", both(&fx.run(&["apply"])));
+    insta::assert_snapshot!(
+        "rebase-refuses-cherry-pick",
+        both(&fx.run(&["cherry-pick", "2.0"]))
+    );
+    insta::assert_snapshot!(
+        "rebase-continue-unresolved",
+        both(&fx.run(&["rebase", "--continue"]))
+    );
+    insta::assert_snapshot!("rebase-abort", both(&fx.run(&["rebase", "--abort"])));
+    insta::assert_snapshot!(
+        "rebase-abort-nothing",
+        both(&fx.run(&["rebase", "--abort"]))
+    );
+}
+
+/// The same for a cherry-pick, and `export` refused while it is stopped.
+#[test]
+fn a_cherry_pick_stopped_on_a_conflict() {
+    let fx = fixture();
+    let up = fx.upstream();
+    edit(
+        &up.join("app/scheduler.py"),
+        "scheduler line 20\n",
+        "scheduler line 20 (upstream's way)\n",
+    );
+    git(&up, &["commit", "-q", "-am", "Fix line 20 upstream's way"]);
+    let commit = git(&up, &["rev-parse", "HEAD"]);
+    insta::assert_snapshot!("pick-conflict", both(&fx.run(&["cherry-pick", &commit])));
+    insta::assert_snapshot!("pick-status", both(&fx.run(&["status"])));
+    insta::assert_snapshot!("pick-refuses-export", both(&fx.run(&["export"])));
+    insta::assert_snapshot!(
+        "pick-refuses-rebase",
+        both(&fx.run(&["rebase", "--to", "1.0"]))
+    );
+    insta::assert_snapshot!(
+        "pick-continue-unresolved",
+        both(&fx.run(&["cherry-pick", "--continue"]))
+    );
+    insta::assert_snapshot!("pick-abort", both(&fx.run(&["cherry-pick", "--abort"])));
 }

@@ -200,3 +200,128 @@ fn a_conflicting_pick_stops_and_abort_restores_everything() {
     assert_eq!(git(&fx.custom(), &["rev-parse", "HEAD"]), head);
     assert_eq!(git(&fx.custom(), &["status", "--porcelain"]), "");
 }
+
+/// Upstream fixes line 20 its own way, which conflicts with the queue's
+/// bugfix of that line. Returns the commit.
+fn conflicting_upstream_fix(fx: &Fixture) -> String {
+    let up = fx.upstream();
+    edit(
+        &up.join("app/scheduler.py"),
+        "scheduler line 20\n",
+        "scheduler line 20 (upstream's way)\n",
+    );
+    git(
+        &up,
+        &[
+            "commit",
+            "-q",
+            "-am",
+            &format!("Fix line 20 upstream's way\n\nChange-Id: {CHANGE_A}"),
+        ],
+    );
+    git(&up, &["rev-parse", "HEAD"])
+}
+
+#[test]
+fn continue_after_a_hand_resolution_exports_it_with_provenance() {
+    let fx = fixture();
+    let c = conflicting_upstream_fix(&fx);
+    fx.commit_patch_repo();
+    fx.verda(&["apply"]).assert().success();
+    let (code, _, stderr) = fx.run(&["cherry-pick", &c]);
+    assert_eq!(code, 3, "{stderr}");
+
+    // While it is stopped, export is refused (the journal's table): the
+    // pick's --continue exports, and its --abort would undo an export.
+    let (code, _, stderr) = fx.run(&["export"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: a cherry-pick into `demo` is in progress; run `verda-patch cherry-pick --continue --project demo` \
+         to finish it, or `verda-patch cherry-pick --abort --project demo` to undo it\n"
+    );
+    // Continuing before the conflict is resolved is refused (exit 3).
+    let (code, _, stderr) = fx.run(&["cherry-pick", "--continue"]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("still in conflict: app/scheduler.py"),
+        "{stderr}"
+    );
+
+    // Resolve by hand: keep both changes on one line.
+    let file = fx.custom().join("app/scheduler.py");
+    let conflicted = std::fs::read_to_string(&file).unwrap();
+    let mut resolved = String::new();
+    let mut inside = false;
+    for line in conflicted.lines() {
+        if line.starts_with("<<<<<<<") {
+            inside = true;
+            resolved.push_str("scheduler line 20 (both ways)\n");
+        } else if line.starts_with(">>>>>>>") {
+            inside = false;
+        } else if !inside {
+            resolved.push_str(line);
+            resolved.push('\n');
+        }
+    }
+    write(&file, &resolved);
+    git(&fx.custom(), &["add", "app/scheduler.py"]);
+    let (code, stdout, stderr) = fx.run(&["cherry-pick", "--continue"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(
+        stdout,
+        format!(
+            "demo: picked {} Fix line 20 upstream's way -> patches/demo/bugfix/0004-fix-line-20-upstream-s-way.patch\n",
+            &c[..10]
+        )
+    );
+    let patch = std::fs::read_to_string(
+        fx.patches()
+            .join("bugfix/0004-fix-line-20-upstream-s-way.patch"),
+    )
+    .unwrap();
+    assert!(
+        patch.contains("+scheduler line 20 (both ways)\n")
+            && patch.contains(&format!("(cherry picked from commit {c})"))
+            && patch.contains(&format!("Upstream-Status: Backport {c}")),
+        "{patch}"
+    );
+    let series = std::fs::read_to_string(fx.patches().join("series")).unwrap();
+    assert!(
+        series.ends_with("bugfix/0004-fix-line-20-upstream-s-way.patch\n"),
+        "{series}"
+    );
+    // The queue applies as exported, to the same tree the user resolved.
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), resolved);
+    assert_eq!(git(&fx.custom(), &["status", "--porcelain"]), "");
+    fx.verda(&["check"]).assert().success();
+    let (_, status, _) = fx.run(&["status"]);
+    assert!(!status.contains("cherry-pick"), "{status}");
+    assert!(!fx.repo().join(".verda/journal/demo").exists());
+    // The resolution is the exported patch: nothing else in the patch repo.
+    assert_eq!(
+        git(&fx.repo(), &["status", "--porcelain"]),
+        " M patches/demo/series\n?? patches/demo/bugfix/0004-fix-line-20-upstream-s-way.patch"
+    );
+}
+
+/// `--abort` removes what a killed checkout wrote, never a file of the
+/// user's: an untracked file in custom-source survives a pick and its abort.
+#[test]
+fn abort_keeps_the_users_untracked_files() {
+    let fx = fixture();
+    let c = conflicting_upstream_fix(&fx);
+    fx.verda(&["apply"]).assert().success();
+    write(&fx.custom().join("notes.txt"), "mine\n");
+    let (code, _, stderr) = fx.run(&["cherry-pick", &c]);
+    assert_eq!(code, 3, "{stderr}");
+    fx.verda(&["cherry-pick", "--abort"]).assert().success();
+    assert_eq!(
+        std::fs::read_to_string(fx.custom().join("notes.txt")).unwrap(),
+        "mine\n"
+    );
+    assert_eq!(
+        git(&fx.custom(), &["status", "--porcelain"]),
+        "?? notes.txt"
+    );
+}

@@ -289,7 +289,7 @@ fn abort_restores_the_patch_repo_and_custom_source() {
     assert_eq!(git(&fx.repo(), &["status", "--porcelain"]), "");
     assert_eq!(git(&fx.custom(), &["rev-parse", "HEAD"]), head);
     assert_eq!(git(&fx.custom(), &["status", "--porcelain"]), "");
-    assert!(!fx.repo().join(".verda/rebase/demo").exists());
+    assert!(!fx.repo().join(".verda/journal/demo").exists());
     fx.verda(&["apply"]).assert().success();
 }
 
@@ -473,4 +473,21 @@ fn an_edit_follows_a_file_upstream_renamed() {
         std::fs::read_to_string(fx.patches().join("feature/0001-add-pci-device-quota.patch"))
             .unwrap();
     assert!(patch.contains("+++ b/app/quotas.py\n"), "{patch}");
+}
+
+/// A rebase left in progress by a verda-patch from before the journal is
+/// refused, never ignored: its backup is the way back.
+#[test]
+fn state_of_an_older_version_is_refused_not_ignored() {
+    let fx = fixture();
+    write(&fx.repo().join(".verda/rebase/demo/state.json"), "{}");
+    let (code, _, stderr) = fx.run(&["apply"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: .verda/rebase/demo holds a rebase started by an older verda-patch; finish it or undo it \
+         with that version (`verda-patch rebase --abort demo`), or restore its backup from \
+         .verda/rebase/demo/backup by hand and remove the directory\n"
+    );
+    assert!(!fx.custom().exists());
 }

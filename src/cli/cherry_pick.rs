@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 use verda_patch::Result;
+use verda_patch::queue::journal::{self, Kind};
 use verda_patch::queue::pick::{self, PickReport};
 use verda_patch::queue::series::Category;
 
@@ -61,9 +62,9 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
         Some((rev, files)) => {
             eprintln!(
                 "CONFLICT: {rev} does not apply on the queue ({}).\n\
-                 Resolve it in custom-source/{project} (edit, `git add`), then run `verda-patch cherry-pick --continue --project {project}`,\n\
-                 or `verda-patch cherry-pick --abort --project {project}`.",
-                files.join(", ")
+                 Resolve it in custom-source/{project} (edit, `git add`), then {}.",
+                files.join(", "),
+                journal::sequence_recover(Kind::CherryPick, &project)
             );
             Ok(ExitCode::from(3))
         }

@@ -2,6 +2,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use verda_patch::Result;
+use verda_patch::queue::journal::{self, Kind};
 use verda_patch::queue::rebase::{self, Outcome, RebaseOptions, Report, short_hex};
 
 use super::{Context, print_json};
@@ -75,10 +76,10 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
         Some((patch, files)) => {
             eprintln!(
                 "CONFLICT: patches/{project}/{patch} does not apply on {} ({}).\n\
-                 Resolve it in custom-source/{project} (edit, `git add`), then run `verda-patch rebase --continue {project}`;\n\
-                 or `verda-patch rebase --skip {project}` to drop the patch, `verda-patch rebase --abort {project}` to give up.",
+                 Resolve it in custom-source/{project} (edit, `git add`), then {}.",
                 report.to,
-                files.join(", ")
+                files.join(", "),
+                journal::sequence_recover(Kind::Rebase, &project)
             );
             Ok(ExitCode::from(3))
         }

@@ -5,25 +5,22 @@
 //! make it refuse (unless forced), and the previous head (and, when forced
 //! over a dirty tree, a snapshot of that tree) is kept under
 //! `refs/verda/backup/`. Killed at any point, it leaves its marker (see
-//! `marker`): objects, work tree, index and refs are each written
+//! `journal`): objects, work tree, index and refs are each written
 //! atomically, in that order, and `apply --force` finishes the job.
 
 use serde::Serialize;
 
 use super::build::{self, ApplyCache, Built};
-use super::marker::{self, InProgress, Operation};
+use super::custom_source::{
+    self, APPLIED_REF, BACKUP_PREFIX, BRANCH, PIN_REF, UPSTREAM_BRANCH, unexported_commits,
+};
+use super::journal::{self, Kind, Step};
 use super::{AppliedState, Queue};
 use crate::error::{Error, Result};
 use crate::manifest::Workspace;
 use crate::progress::Progress;
 use crate::repo::{Git, Oid, PinKind, WorkState, short};
 use crate::upstream::Upstream;
-
-pub const BRANCH: &str = "patch-queue";
-pub const UPSTREAM_BRANCH: &str = "upstream";
-pub const PIN_REF: &str = "refs/verda/pin";
-pub const APPLIED_REF: &str = "refs/verda/applied";
-pub const BACKUP_PREFIX: &str = "refs/verda/backup/";
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApplyOptions {
@@ -49,67 +46,13 @@ pub struct ApplyReport {
     pub finished_interrupted: bool,
 }
 
-/// Open custom-source of `project` if it exists and is ours; refuse to go
-/// near a directory that is not.
-pub fn open_custom_source(ws: &Workspace, project: &str) -> Result<Option<Git>> {
-    let path = ws.custom_source(project);
-    if !path.exists() {
-        return Ok(None);
-    }
-    let not_ours = || {
-        Error::Refused(format!(
-            "{} exists but was not made by verda-patch for `{project}`; move it away (it is left untouched)",
-            ws.rel(&path)
-        ))
-    };
-    let git = Git::open(&path).map_err(|_| not_ours())?;
-    if git.managed_project().as_deref() != Some(project) || git.workdir().is_none() {
-        return Err(not_ours());
-    }
-    Ok(Some(git))
-}
-
-/// apply and export would fight a rebase over custom-source.
-pub fn refuse_during_rebase(ws: &Workspace, project: &str) -> Result<()> {
-    if super::rebase::load_state(ws, project)?.is_some() {
-        return Err(Error::Refused(format!(
-            "a rebase of `{project}` is in progress; finish it with `verda-patch rebase --continue {project}`, `--skip` or `--abort`"
-        )));
-    }
-    Ok(())
-}
-
-/// Commits on custom-source's HEAD that `export` has not written out.
-pub fn unexported_commits(git: &Git) -> Result<Vec<Oid>> {
-    let Some(head) = git.head_commit() else {
-        return Ok(Vec::new());
-    };
-    let applied = git.ref_target(APPLIED_REF);
-    if applied == Some(head) {
-        return Ok(Vec::new());
-    }
-    let Some(applied) = applied else {
-        return Ok(vec![head]);
-    };
-    if git.is_ancestor(applied, head)? {
-        Ok(git
-            .linear_commits(applied, head)
-            .map(|c| c.into_iter().map(|c| c.id).collect())
-            .unwrap_or(vec![head]))
-    } else {
-        Ok(vec![head])
-    }
-}
-
 pub fn apply(
     ws: &Workspace,
     project: &str,
     options: ApplyOptions,
     progress: &dyn Progress,
 ) -> Result<ApplyReport> {
-    refuse_during_rebase(ws, project)?;
-    super::pick::refuse_during_pick(ws, project)?;
-    let interrupted = marker::check(ws, project, Operation::Apply, options.force)?;
+    let interrupted = journal::guard(ws, project, Kind::Apply, options.force)?;
     if let Some(old) = &interrupted {
         progress.note(&format!("finishing the apply started {}", old.started));
     }
@@ -120,7 +63,7 @@ pub fn apply(
     progress.note(&format!("pin {} is commit {}", spec.pin, short(pin_commit)));
     let rel = ws.rel(&ws.custom_source(project));
 
-    let existing = open_custom_source(ws, project)?;
+    let existing = custom_source::open(ws, project)?;
     let created = existing.is_none();
     let (old_head, state) = match &existing {
         Some(git) => (git.head_commit(), git.work_state()?),
@@ -131,7 +74,7 @@ pub fn apply(
     }
 
     // From here on an interruption leaves the marker behind for `status`.
-    InProgress::new(Operation::Apply, project).save(ws)?;
+    Step::new(Kind::Apply, project).save(ws)?;
     crate::crash_point("apply-started");
     // Until something visible is written, a failure undoes the start.
     let undo = |e: Error| -> Result<ApplyReport> {
@@ -139,7 +82,7 @@ pub fn apply(
             // Nothing of the user's is in a work tree made a moment ago.
             let _ = std::fs::remove_dir_all(ws.custom_source(project));
         }
-        InProgress::clear(ws, project)?;
+        Step::clear(ws, project)?;
         Err(e)
     };
     let git = match existing {
@@ -251,7 +194,7 @@ pub fn apply(
     }
     .save(ws, project)?;
     crate::crash_point("apply-state-saved");
-    InProgress::clear(ws, project)?;
+    Step::clear(ws, project)?;
 
     Ok(ApplyReport {
         project: project.to_string(),
@@ -306,7 +249,7 @@ fn refuse_to_overwrite(git: &Git, state: &WorkState, rel: &str, project: &str) -
     )))
 }
 
-pub fn plural(n: usize, word: &str) -> String {
+pub(crate) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
     } else {
@@ -315,7 +258,7 @@ pub fn plural(n: usize, word: &str) -> String {
 }
 
 /// The first few items of a list, for a message.
-pub fn preview(items: &[String]) -> String {
+pub(crate) fn preview(items: &[String]) -> String {
     const SHOWN: usize = 3;
     let mut text = items
         .iter()

@@ -3,7 +3,7 @@
 //! patch whose category comes from `--category` or a `Verda-Category:`
 //! trailer. Files are written in the normalised form, atomically, and only
 //! when their bytes change; `series` follows the commit order. Killed at
-//! any point, it leaves its marker (see `marker`) with the files it removes,
+//! any point, it leaves its marker (see `journal`) with the files it removes,
 //! and running it again finishes the job.
 
 use std::collections::{BTreeSet, HashMap};
@@ -11,9 +11,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::apply::{APPLIED_REF, BACKUP_PREFIX, BRANCH, PIN_REF, open_custom_source};
 use super::build::{CATEGORY_TRAILER, PATCH_TRAILER};
-use super::marker::{self, InProgress, Operation};
+use super::custom_source::{self, APPLIED_REF, BACKUP_PREFIX, BRANCH, PIN_REF};
+use super::journal::{self, Kind, Step};
 use super::series::{Category, Entry, Series, category_of};
 use super::{AppliedState, Queue};
 use crate::error::{Error, Result};
@@ -77,19 +77,19 @@ pub fn export(
     options: ExportOptions,
     progress: &dyn Progress,
 ) -> Result<ExportReport> {
-    super::apply::refuse_during_rebase(ws, project)?;
+    journal::guard_sequence(ws, project)?;
     export_queue(ws, project, options, progress)
 }
 
-/// `export` without the in-progress-rebase guard: the rebase itself ends
-/// with it.
+/// `export` as a step of a rebase or cherry-pick (which export for
+/// themselves): without the guard against them.
 pub(crate) fn export_queue(
     ws: &Workspace,
     project: &str,
     options: ExportOptions,
     progress: &dyn Progress,
 ) -> Result<ExportReport> {
-    let interrupted = marker::check(ws, project, Operation::Export, false)?;
+    let interrupted = journal::guard_step(ws, project, Kind::Export, false)?;
     if let Some(old) = &interrupted {
         progress.note(&format!("finishing the export started {}", old.started));
     }
@@ -97,7 +97,7 @@ pub(crate) fn export_queue(
     let default_category = options
         .category
         .or(interrupted.as_ref().and_then(|m| m.category));
-    let git = open_custom_source(ws, project)?.ok_or_else(|| {
+    let git = custom_source::open(ws, project)?.ok_or_else(|| {
         Error::Usage(format!(
             "{} does not exist; run `verda-patch apply {project}` first",
             ws.rel(&ws.custom_source(project))
@@ -337,10 +337,10 @@ pub(crate) fn export_queue(
         patch::trailer(&p.commit.message, PATCH_TRAILER).as_deref() != Some(p.path.as_str())
     });
     if report.changed() || rewrites {
-        InProgress {
+        Step {
             category: default_category,
             remove: removals.clone(),
-            ..InProgress::new(Operation::Export, project)
+            ..Step::new(Kind::Export, project)
         }
         .save(ws)?;
         crate::crash_point("export-started");
@@ -388,7 +388,7 @@ pub(crate) fn export_queue(
     }
     .save(ws, project)?;
     crate::crash_point("export-state-saved");
-    InProgress::clear(ws, project)?;
+    Step::clear(ws, project)?;
     Ok(report)
 }
 
@@ -500,7 +500,7 @@ fn reuse_unclaimed(
 }
 
 /// A file-name slug of a subject, like `git format-patch` makes.
-pub fn slug(subject: &str) -> String {
+pub(crate) fn slug(subject: &str) -> String {
     let mut out = String::new();
     for c in subject.chars() {
         if c.is_ascii_alphanumeric() || c == '_' || c == '.' {

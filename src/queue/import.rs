@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::build::{self, Built};
 use super::check::build_until_failure;
 use super::export::{highest_number, slug};
+use super::journal::{self, Kind, Step};
 use super::series::{Category, Entry};
 use super::{LoadedPatch, Queue};
 use crate::error::{Error, IoContext, Result};
@@ -179,8 +180,7 @@ pub fn import(
     options: &ImportOptions,
     progress: &dyn Progress,
 ) -> Result<ImportReport> {
-    super::apply::refuse_during_rebase(ws, project)?;
-    super::pick::refuse_during_pick(ws, project)?;
+    journal::guard(ws, project, Kind::Import, false)?;
     let mut incoming = Vec::new();
     for input in inputs {
         incoming.extend(read_patches(input, &options.fallback)?);
@@ -290,11 +290,20 @@ pub fn import(
             )));
         }
     }
+    // Killed from here until the series is written, the marker names the
+    // files to remove: the next command undoes the import (see `journal`).
+    Step {
+        remove: report.added.iter().map(|a| a.path.clone()).collect(),
+        ..Step::new(Kind::Import, project)
+    }
+    .save(ws)?;
+    crate::crash_point("import-started");
     for (file, bytes) in &written {
         if let Some(parent) = file.parent() {
             std::fs::create_dir_all(parent).at(parent)?;
         }
         fsutil::write_atomic(file, bytes)?;
+        crate::crash_point("import-patch-written");
     }
     let mut series = queue.series.clone();
     let entries: Vec<Entry> = report
@@ -304,6 +313,8 @@ pub fn import(
         .collect();
     series.entries.splice(at..at, entries);
     fsutil::write_atomic(&dir.join("series"), series.render().as_bytes())?;
+    crate::crash_point("import-series-written");
+    Step::clear(ws, project)?;
     Ok(report)
 }
 

@@ -1,17 +1,34 @@
 //! The patch queue of a project: its series and patch files, and the
-//! operations on them (apply, export, check, status).
+//! operations on them.
+//!
+//! Imports run one way: {`journal`, `custom_source`} ← {`apply`, `export`,
+//! `import`} ← `replay` ← {`rebase`, `pick`} ← `status`. The map:
+//!
+//! | command | file | state in `.verda/` | crash points |
+//! |---|---|---|---|
+//! | `apply` | `apply.rs` (+ `build.rs`) | `in-progress/<p>.json` (step) | `apply-started`, `apply-objects-written`, `apply-backup-refs`, `worktree-*`, `apply-pin-moved`, `apply-head-moved`, `apply-state-saved` |
+//! | `export` | `export.rs` | `in-progress/<p>.json` (step) | `export-started`, `export-patch-written`, `export-patches-written`, `export-series-written`, `export-file-removed`, `export-backup-ref`, `export-head-moved`, `export-state-saved` |
+//! | `import` | `import.rs` | `in-progress/<p>.json` (step) | `import-started`, `import-patch-written`, `import-series-written` |
+//! | `rebase` | `rebase.rs` + `replay.rs` | `journal/<p>/` (record + backup) | `journal-*`, `rebase-state-saved`, `replay-*`, `rebase-worktree-moved`, `rebase-pin-moved`, and apply's and export's |
+//! | `cherry-pick` | `pick.rs` + `replay.rs` | `journal/<p>/` (record + backup) | `journal-*`, `replay-item-done`, `replay-resolution-taken`, `replay-aborted`, and apply's and export's |
+//! | `status` | `status.rs` | reads `journal::pending` | — |
+//!
+//! Which operation may start while another is pending is the table in
+//! `journal.rs`.
 
 pub mod apply;
 pub mod build;
 pub mod check;
+pub mod custom_source;
 pub mod export;
 pub mod files;
 pub mod import;
+pub mod journal;
 pub mod lint;
-pub mod marker;
 pub mod pick;
 pub mod propose;
 pub mod rebase;
+pub(crate) mod replay;
 pub mod series;
 pub mod status;
 pub mod upstreamed;

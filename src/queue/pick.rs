@@ -4,35 +4,33 @@
 //! Each commit is found in the upstream mirror (by revision, or by Change-Id
 //! across all branches and tags), merged three-way onto custom-source's head
 //! and exported as a new patch (default category `bugfix`). A conflict stops
-//! like `rebase` does (exit 3; `--continue` / `--abort`).
-
-use std::path::PathBuf;
+//! like `rebase` does (exit 3; `--continue` / `--abort`): the replay is the
+//! engine's (`replay`), this file holds a pick's [`Hooks`] (finding the
+//! commit, the provenance trailers, exporting each pick).
 
 use serde::{Deserialize, Serialize};
 
-use super::apply::{self, APPLIED_REF, open_custom_source, refuse_during_rebase};
+use super::apply;
+use super::custom_source;
 use super::export::{ExportOptions, export_queue};
-use super::rebase::{backup_patch_repo, move_worktree, restore_patch_repo};
+use super::journal::{self, Kind, Record};
+use super::replay::{self, AbortTo, Attempt, Hooks, Outcome, Replay, oid};
 use super::series::Category;
-use crate::error::{Error, IoContext, Result};
-use crate::fsutil;
+use crate::error::{Error, Result};
 use crate::manifest::Workspace;
 use crate::patch;
 use crate::progress::Progress;
 use crate::repo::{CommitInfo, Git, Oid, short};
 use crate::upstream::Upstream;
 
+/// What a cherry-pick keeps besides the replay engine's state (whose items
+/// are (what the user asked for, the upstream commit)).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct State {
-    project: String,
+pub(crate) struct State {
     category: Category,
-    /// (what the user asked for, the upstream commit), in order.
-    picks: Vec<(String, String)>,
-    done: usize,
-    orig_head: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Picked {
     pub rev: String,
     pub commit: String,
@@ -49,17 +47,7 @@ pub struct PickReport {
     pub stopped: Option<(String, Vec<String>)>,
 }
 
-fn state_dir(ws: &Workspace, project: &str) -> PathBuf {
-    ws.state_dir().join("cherry-pick").join(project)
-}
-
-fn load_state(ws: &Workspace, project: &str) -> Result<Option<State>> {
-    let file = state_dir(ws, project).join("state.json");
-    fsutil::read_json(
-        &file,
-        &format!("verda-patch cherry-pick --abort --project {project}"),
-    )
-}
+type PickRecord = Record<Replay<State>>;
 
 /// A cherry-pick stopped on a conflict (or killed): where it is.
 #[derive(Debug, Serialize)]
@@ -72,40 +60,25 @@ pub struct PickProgress {
 }
 
 /// The cherry-pick into `project` in progress, if any.
-pub fn progress(ws: &Workspace, project: &str) -> Result<Option<PickProgress>> {
-    let Some(state) = load_state(ws, project)? else {
+pub(crate) fn progress(ws: &Workspace, project: &str) -> Result<Option<PickProgress>> {
+    let Some(record) = PickRecord::load(ws, Kind::CherryPick, project)? else {
         return Ok(None);
     };
     // custom-source may be gone or replaced: status says so on its own.
-    let conflicts = match open_custom_source(ws, project).ok().flatten() {
+    let conflicts = match custom_source::open(ws, project).ok().flatten() {
         Some(git) => git.index_conflicts()?,
         None => Vec::new(),
     };
+    let state = record.payload;
     let rev = state
-        .picks
-        .get(state.done)
+        .current()
         .map(|(rev, _)| rev.clone())
         .unwrap_or_default();
     Ok(Some(PickProgress {
         done: state.done,
-        total: state.picks.len(),
+        total: state.todo.len(),
         stopped_on: (rev, conflicts),
     }))
-}
-
-/// apply, rebase and another cherry-pick would throw away a cherry-pick
-/// stopped in custom-source.
-pub fn refuse_during_pick(ws: &Workspace, project: &str) -> Result<()> {
-    if load_state(ws, project)?.is_some() {
-        return Err(Error::Refused(format!(
-            "a cherry-pick into `{project}` is in progress; finish it with `verda-patch cherry-pick --continue --project {project}` or undo it with `--abort`"
-        )));
-    }
-    Ok(())
-}
-
-fn save_state(ws: &Workspace, state: &State) -> Result<()> {
-    fsutil::write_json(&state_dir(ws, &state.project).join("state.json"), state)
 }
 
 fn is_change_id(rev: &str) -> bool {
@@ -178,8 +151,7 @@ pub fn start(
     category: Category,
     progress: &dyn Progress,
 ) -> Result<PickReport> {
-    refuse_during_rebase(ws, project)?;
-    refuse_during_pick(ws, project)?;
+    journal::guard(ws, project, Kind::CherryPick, false)?;
     let upstream = Upstream::open(ws, project)?;
     let mut picks = Vec::with_capacity(revs.len());
     for rev in revs {
@@ -197,148 +169,174 @@ pub fn start(
         picks.push((rev.clone(), found.to_string()));
     }
     let applied = apply::apply(ws, project, apply::ApplyOptions::default(), progress)?;
-    let state = State {
-        project: project.to_string(),
-        category,
-        picks,
+    let state = Replay {
+        orig_head: Some(applied.head.to_string()),
+        todo: picks,
         done: 0,
-        orig_head: applied.head.to_string(),
+        base: applied.head.to_string(),
+        conflict: Vec::new(),
+        kind: State { category },
     };
-    backup_patch_repo(ws, project, &state_dir(ws, project).join("backup"))?;
-    save_state(ws, &state)?;
-    run(ws, state, Vec::new())
+    let mut record = Record::begin(ws, Kind::CherryPick, project, state)?;
+    replay::run(ws, &mut Pick::new(project), &mut record, progress)
 }
 
-fn custom_source(ws: &Workspace, project: &str) -> Result<Git> {
-    open_custom_source(ws, project)?.ok_or_else(|| {
-        Error::Refused(format!("custom-source/{project} is gone; run `verda-patch cherry-pick --abort --project {project}`"))
-    })
+/// A cherry-pick run: what this command picked so far.
+struct Pick {
+    project: String,
+    picked: Vec<Picked>,
 }
 
-fn oid(hex: &str) -> Result<Oid> {
-    Oid::from_str(hex).map_err(|_| Error::Refused(format!("corrupt cherry-pick state: `{hex}`")))
-}
-
-/// Commit `tree` as the pick of `upstream_commit` on HEAD and export it.
-fn record(
-    ws: &Workspace,
-    git: &Git,
-    state: &State,
-    upstream_commit: Oid,
-    tree: Oid,
-) -> Result<Picked> {
-    let info = git.commit_info(upstream_commit)?;
-    let head = git
-        .head_commit()
-        .ok_or_else(|| Error::Refused("custom-source has no HEAD".into()))?;
-    let (rev, _) = &state.picks[state.done];
-    let subject = info.message.lines().next().unwrap_or("").to_string();
-    let mut picked = Picked {
-        rev: rev.clone(),
-        commit: upstream_commit.to_string(),
-        subject,
-        patch: None,
-    };
-    if tree == git.tree_of(head)? {
-        return Ok(picked); // already in the queue: nothing to add
+impl Pick {
+    fn new(project: &str) -> Pick {
+        Pick {
+            project: project.to_string(),
+            picked: Vec::new(),
+        }
     }
-    let new = git.commit(
-        tree,
-        &[head],
-        &info.author,
-        &provenance(&info.message, upstream_commit),
-    )?;
-    move_worktree(git, new)?;
-    let exported = export_queue(
-        ws,
-        &state.project,
-        ExportOptions {
-            category: Some(state.category),
-            check: false,
-            skip_uncommitted: false,
-        },
-        &crate::progress::Silent,
-    )?;
-    picked.patch = exported.added.first().cloned();
-    Ok(picked)
+
+    fn upstream_commit(git: &Git, state: &Replay<State>) -> Result<(Oid, CommitInfo)> {
+        let (_, commit) = &state.todo[state.done];
+        let commit = oid(commit)?;
+        Ok((commit, git.commit_info(commit)?))
+    }
 }
 
-fn run(ws: &Workspace, mut state: State, mut picked: Vec<Picked>) -> Result<PickReport> {
-    let git = custom_source(ws, &state.project)?;
-    while state.done < state.picks.len() {
-        let commit = oid(&state.picks[state.done].1)?;
-        let info = git.commit_info(commit)?;
+impl Hooks for Pick {
+    type Payload = State;
+    type Report = PickReport;
+    const KIND: Kind = Kind::CherryPick;
+    const PACKED: bool = false;
+    const RECORD_RESOLUTIONS: bool = false;
+
+    fn prepare(&mut self, _: &Git, _: &Replay<State>) -> Result<()> {
+        Ok(())
+    }
+
+    /// The upstream commit's change merged three-way onto the queue.
+    fn attempt(&mut self, ws: &Workspace, git: &Git, state: &Replay<State>) -> Result<Attempt> {
+        let (_, info) = Self::upstream_commit(git, state)?;
         let [parent] = info.parents.as_slice() else {
             return Err(Error::Usage(format!(
                 "{} is a merge or a root commit; pick the commits it merges instead",
-                state.picks[state.done].0
+                state.todo[state.done].0
             )));
         };
-        let head = git
-            .head_commit()
-            .ok_or_else(|| Error::Refused("custom-source has no HEAD".into()))?;
-        match git.merge_trees(git.tree_of(*parent)?, git.tree_of(head)?, info.tree, |_| {
-            None
-        })? {
-            Ok(tree) => picked.push(record(ws, &git, &state, commit, tree)?),
-            Err(conflicts) => {
-                save_state(ws, &state)?;
-                git.cherry_pick_into_worktree(commit)?;
-                let files = conflicts.into_iter().map(|c| c.path).collect();
-                return Ok(PickReport {
-                    project: state.project.clone(),
-                    picked,
-                    stopped: Some((state.picks[state.done].0.clone(), files)),
-                });
+        let base = git.tree_of(oid(&state.base)?)?;
+        replay::merge(
+            ws,
+            &self.project,
+            git,
+            git.tree_of(*parent)?,
+            base,
+            info.tree,
+        )
+    }
+
+    /// Upstream's author and message, with the provenance trailers.
+    fn commit(&self, git: &Git, state: &Replay<State>, tree: Oid) -> Result<Oid> {
+        let (commit, info) = Self::upstream_commit(git, state)?;
+        git.commit(
+            tree,
+            &[oid(&state.base)?],
+            &info.author,
+            &provenance(&info.message, commit),
+        )
+    }
+
+    /// A pick that changed something becomes a patch file at once.
+    fn done(
+        &mut self,
+        ws: &Workspace,
+        git: &Git,
+        state: &mut Replay<State>,
+        outcome: Outcome,
+    ) -> Result<()> {
+        let (rev, commit) = state.todo[state.done].clone();
+        let info = git.commit_info(oid(&commit)?)?;
+        let mut picked = Picked {
+            rev,
+            commit,
+            subject: info.message.lines().next().unwrap_or("").to_string(),
+            patch: None,
+        };
+        if !matches!(outcome, Outcome::Dropped { .. } | Outcome::Skipped) {
+            custom_source::move_worktree(
+                git,
+                custom_source::BRANCH,
+                oid(&state.base)?,
+                "verda-patch: cherry-pick",
+            )?;
+            let exported = export_queue(
+                ws,
+                &self.project,
+                ExportOptions {
+                    category: Some(state.kind.category),
+                    check: false,
+                    skip_uncommitted: false,
+                },
+                &crate::progress::Silent,
+            )?;
+            picked.patch = exported.added.first().cloned();
+            // export gave the commit its `Verda-Patch:` trailer.
+            if let Some(head) = git.head_commit() {
+                state.base = head.to_string();
             }
         }
-        state.done += 1;
-        save_state(ws, &state)?;
+        self.picked.push(picked);
+        Ok(())
     }
-    let dir = state_dir(ws, &state.project);
-    std::fs::remove_dir_all(&dir).at(&dir)?;
-    Ok(PickReport {
-        project: state.project,
-        picked,
-        stopped: None,
-    })
+
+    fn finish(
+        &mut self,
+        ws: &Workspace,
+        _: &Git,
+        _: &mut PickRecord,
+        _: &dyn Progress,
+    ) -> Result<PickReport> {
+        journal::end(ws, &self.project)?;
+        Ok(PickReport {
+            project: self.project.clone(),
+            picked: std::mem::take(&mut self.picked),
+            stopped: None,
+        })
+    }
+
+    fn stopped(&self, record: &PickRecord, files: Vec<String>) -> PickReport {
+        let state = &record.payload;
+        PickReport {
+            project: self.project.clone(),
+            picked: self.picked.clone(),
+            stopped: Some((state.todo[state.done].0.clone(), files)),
+        }
+    }
+
+    fn abort_to(state: &Replay<State>) -> Result<AbortTo> {
+        let head = state.orig_head.as_deref().map(oid).transpose()?;
+        Ok(AbortTo {
+            head,
+            refs: head
+                .map(|h| (custom_source::APPLIED_REF, h))
+                .into_iter()
+                .collect(),
+            written: Vec::new(),
+        })
+    }
 }
 
+/// `--continue`: take the user's resolution in custom-source and go on.
 pub fn resume(ws: &Workspace, project: &str) -> Result<PickReport> {
-    let mut state = load_state(ws, project)?
-        .ok_or_else(|| Error::Usage(format!("no cherry-pick into `{project}` is in progress")))?;
-    let git = custom_source(ws, project)?;
-    let unresolved = git.index_conflicts()?;
-    if !unresolved.is_empty() {
-        return Err(Error::Conflict(format!(
-            "still in conflict: {}; resolve and `git add` them in custom-source/{project}, then `verda-patch cherry-pick --continue --project {project}`",
-            unresolved.join(", ")
-        )));
-    }
-    let commit = oid(&state.picks[state.done].1)?;
-    let tree = git.index_tree()?;
-    git.cleanup_state()?;
-    let picked = vec![record(ws, &git, &state, commit, tree)?];
-    state.done += 1;
-    save_state(ws, &state)?;
-    run(ws, state, picked)
+    replay::resume(
+        ws,
+        project,
+        &mut Pick::new(project),
+        &crate::progress::Silent,
+    )
 }
 
+/// `--abort`: the patch repo and custom-source as they were.
 pub fn abort(ws: &Workspace, project: &str) -> Result<()> {
-    let state = load_state(ws, project)?
-        .ok_or_else(|| Error::Usage(format!("no cherry-pick into `{project}` is in progress")))?;
-    let dir = state_dir(ws, project);
-    restore_patch_repo(ws, project, &dir.join("backup"))?;
-    if let Some(git) = open_custom_source(ws, project)? {
-        git.cleanup_state()?;
-        let head = oid(&state.orig_head)?;
-        move_worktree(&git, head)?;
-        git.set_ref(APPLIED_REF, head, "verda-patch: cherry-pick --abort")?;
-    }
-    // An export the pick was doing when it was killed is undone too.
-    super::marker::InProgress::clear(ws, project)?;
-    std::fs::remove_dir_all(&dir).at(&dir)?;
-    Ok(())
+    replay::abort::<Pick>(ws, project)
 }
 
 #[cfg(test)]

@@ -3,9 +3,10 @@
 
 use serde::Serialize;
 
-use super::apply::{APPLIED_REF, BRANCH, PIN_REF, open_custom_source, unexported_commits};
-use super::marker::{InProgress, Operation};
+use super::custom_source::{self, APPLIED_REF, BRANCH, PIN_REF, unexported_commits};
+use super::journal::{self, Kind, Step};
 use super::pick::PickProgress;
+use super::rebase::RebaseProgress;
 use super::series::Category;
 use super::{AppliedState, Queue};
 use crate::error::Result;
@@ -106,6 +107,9 @@ pub struct ProjectStatus {
     pub rebase: Option<RebaseProgress>,
     /// A cherry-pick stopped on a conflict (or interrupted): where it is.
     pub cherry_pick: Option<PickProgress>,
+    /// What is in progress (or was killed half-way) and how to finish or
+    /// undo it: the journal's answer.
+    pub pending: Option<journal::Pending>,
     /// An apply or export that was killed (or failed) half-way, outside a
     /// rebase (which finishes or undoes its own).
     pub interrupted: Option<Interrupted>,
@@ -119,22 +123,13 @@ pub struct ProjectStatus {
 
 #[derive(Debug, Serialize)]
 pub struct Interrupted {
-    pub operation: Operation,
+    pub operation: Kind,
     /// When it started (UTC).
     pub started: String,
     /// What may be half-done.
     pub what: String,
     /// The command that finishes it.
     pub recover: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct RebaseProgress {
-    pub to: String,
-    pub done: usize,
-    pub total: usize,
-    /// The patch it stopped on, with the files in conflict.
-    pub stopped_on: Option<(String, Vec<String>)>,
 }
 
 pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
@@ -153,7 +148,7 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
         })
         .collect();
     let applied = AppliedState::load(ws, project);
-    let (custom_source, advice) = match open_custom_source(ws, project) {
+    let (custom_source, advice) = match custom_source::open(ws, project) {
         Ok(None) => (
             SourceState::Absent,
             Some(format!(
@@ -207,48 +202,44 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
             )
         }
     };
-    let rebase = super::rebase::load_state(ws, project)?.map(|state| RebaseProgress {
-        stopped_on: (!state.conflict.is_empty()).then(|| {
-            (
-                state.queue[state.results.len()].0.clone(),
-                state.conflict.iter().map(|c| c.path.clone()).collect(),
-            )
-        }),
-        to: state.to,
-        done: state.results.len(),
-        total: state.queue.len(),
-    });
+    let rebase = super::rebase::progress(ws, project)?;
     let cherry_pick = super::pick::progress(ws, project)?;
-    // A rebase covers an export it was finishing (`--continue`, `--abort`).
-    let marker = match rebase {
-        Some(_) => None,
-        None => InProgress::load(ws, project)?,
+    // A rebase or cherry-pick covers a step it was running when it was
+    // killed: its `--continue` and `--abort` finish or undo that too.
+    let pending = journal::pending(ws, project)?;
+    let step = match &pending {
+        Some(p) if matches!(p.kind, Kind::Rebase | Kind::CherryPick) => None,
+        _ => Step::load(ws, project)?,
     };
-    let interrupted = marker.as_ref().map(|m| Interrupted {
+    let interrupted = step.as_ref().map(|m| Interrupted {
         operation: m.operation,
         started: m.started.clone(),
         what: m.what(ws),
-        recover: m.recover_command(),
+        recover: m.recover().finish,
     });
-    let advice = match &rebase {
-        Some(r) if r.stopped_on.is_some() => Some(format!(
-            "resolve the conflict in custom-source/{project} and `git add`, then `verda-patch rebase --continue {project}` (or --skip / --abort)"
-        )),
-        Some(_) => Some(format!(
-            "a rebase to {} was interrupted; `verda-patch rebase --continue {project}` finishes it, `--abort` undoes it",
-            rebase.as_ref().map(|r| r.to.as_str()).unwrap_or("")
-        )),
-        None => match (&cherry_pick, &marker) {
-            (Some(p), _) if !p.stopped_on.1.is_empty() => Some(format!(
-                "resolve the conflict in custom-source/{project} and `git add`, then `verda-patch cherry-pick --continue --project {project}` (or --abort)"
-            )),
-            // A pick covers an export it was doing when it was killed.
-            (Some(_), _) => Some(format!(
-                "a cherry-pick into {project} did not finish; `verda-patch cherry-pick --continue --project {project}` finishes it, `--abort` undoes it"
-            )),
-            (None, Some(m)) => Some(m.advice()),
-            (None, None) => advice,
-        },
+    let rel = ws.rel(&ws.custom_source(project));
+    let advice = match &pending {
+        Some(p) if matches!(p.kind, Kind::Rebase | Kind::CherryPick) => {
+            let stopped = match (&rebase, &cherry_pick) {
+                (Some(r), _) => r.stopped_on.is_some(),
+                (None, Some(c)) => !c.stopped_on.1.is_empty(),
+                (None, None) => false,
+            };
+            Some(if stopped {
+                format!(
+                    "resolve the conflict in {rel} and `git add`, then {}",
+                    p.recover
+                )
+            } else {
+                let what = match &rebase {
+                    Some(r) => format!("a rebase to {} was interrupted", r.to),
+                    None => format!("a cherry-pick into {project} did not finish"),
+                };
+                format!("{what}; {}", p.recover)
+            })
+        }
+        Some(p) => Some(p.recover.to_string()),
+        None => advice,
     };
     let propose_stopped = super::propose::stopped_patch(ws, project);
     let advice = match (&propose_stopped, advice) {
@@ -269,6 +260,7 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
         custom_source,
         rebase,
         cherry_pick,
+        pending,
         interrupted,
         advice,
     })
