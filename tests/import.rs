@@ -271,3 +271,50 @@ fn check_warns_when_git_am_would_read_a_message_differently() {
         "{out}"
     );
 }
+
+/// After an import, custom-source lacks the new patches: export must not
+/// write its commits over them; apply builds them in, then export keeps them.
+#[test]
+fn export_after_import_refuses_until_apply_builds_the_new_patches() {
+    let f = fixture();
+    assert_eq!(f.run(&["apply"]).0, 0);
+    let mbox = f.root().join("two.mbox");
+    std::fs::write(&mbox, mbox_of_two(&f)).unwrap();
+    let (code, out, err) = f.run(&["import", mbox.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("run `verda-patch apply demo`"), "{out}");
+    let before = f.patch_files();
+    let (code, _, err) = f.run(&["export"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("patches/demo changed since custom-source/demo was built"),
+        "{err}"
+    );
+    assert_eq!(f.patch_files(), before);
+    assert_eq!(f.run(&["apply"]).0, 0);
+    let (code, _, err) = f.run(&["export"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(f.patch_files(), before);
+}
+
+#[test]
+fn import_refuses_while_custom_source_has_unexported_commits() {
+    let f = fixture();
+    f.commit_patch_repo();
+    assert_eq!(f.run(&["apply"]).0, 0);
+    edit(
+        &f.custom().join("README"),
+        "demo upstream\n",
+        "demo upstream!\n",
+    );
+    git(&f.custom(), &["commit", "-q", "-am", "Local work"]);
+    let mbox = f.root().join("two.mbox");
+    std::fs::write(&mbox, mbox_of_two(&f)).unwrap();
+    let (code, _, err) = f.run(&["import", mbox.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("1 commit never exported") && err.contains("verda-patch export demo"),
+        "{err}"
+    );
+    assert_clean(&f.repo());
+}

@@ -20,6 +20,10 @@ pub struct Args {
     /// Write nothing; exit 1 if export would change any file.
     #[arg(long)]
     check: bool,
+    /// Export even though patches/ changed since custom-source was built
+    /// from it (an import, a pull, a hand edit): those changes are overwritten.
+    #[arg(long)]
+    force: bool,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -42,6 +46,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                 category: args.category,
                 check: args.check,
                 skip_uncommitted: false,
+                force: args.force,
             },
             progress.as_ref(),
         )?;

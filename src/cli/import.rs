@@ -125,4 +125,8 @@ fn print_text(context: &Context, report: &ImportReport) {
             report.project, added.source, report.project, added.path, added.how
         ));
     }
+    context.say(format!(
+        "{}: run `verda-patch apply {}` to build the new patches into custom-source/{}",
+        report.project, report.project, report.project
+    ));
 }

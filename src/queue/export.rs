@@ -32,6 +32,9 @@ pub struct ExportOptions {
     /// Do not look for uncommitted changes in custom-source (`uncommitted`
     /// stays empty): for callers that have just written its work tree.
     pub skip_uncommitted: bool,
+    /// Export even though the patch files changed since custom-source was
+    /// built from them (their changes are then overwritten).
+    pub force: bool,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -78,7 +81,29 @@ pub fn export(
     progress: &dyn Progress,
 ) -> Result<ExportReport> {
     journal::guard_sequence(ws, project)?;
+    if !options.force && journal::Step::load(ws, project)?.is_none() {
+        refuse_changed_queue(ws, project)?;
+    }
     export_queue(ws, project, options, progress)
+}
+
+/// Refuses when the patch files changed since custom-source was last built
+/// or exported from them (an `import`, a pull, a hand edit): custom-source
+/// does not have those changes, so exporting it would undo them.
+fn refuse_changed_queue(ws: &Workspace, project: &str) -> Result<()> {
+    let Some(state) = AppliedState::load(ws, project) else {
+        return Ok(());
+    };
+    let queue = Queue::load(ws, project)?;
+    if state.fingerprint == queue.fingerprint() {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "patches/{project} changed since custom-source/{project} was built from it (an import, a pull \
+         or a hand edit), and custom-source does not have those changes: exporting it now would undo \
+         them. Run `verda-patch apply {project}` to build them in, then export; or \
+         `verda-patch export --force {project}` to write custom-source's commits over them"
+    )))
 }
 
 /// `export` as a step of a rebase or cherry-pick (which export for

@@ -181,6 +181,7 @@ pub fn import(
     progress: &dyn Progress,
 ) -> Result<ImportReport> {
     journal::guard(ws, project, Kind::Import, false)?;
+    refuse_unexported(ws, project)?;
     let mut incoming = Vec::new();
     for input in inputs {
         incoming.extend(read_patches(input, &options.fallback)?);
@@ -316,6 +317,24 @@ pub fn import(
     crate::crash_point("import-series-written");
     Step::clear(ws, project)?;
     Ok(report)
+}
+
+/// Commits in custom-source that were never exported would be stranded: the
+/// queue grows under them, `export` refuses a changed queue and `apply`
+/// refuses their loss. They go first.
+fn refuse_unexported(ws: &Workspace, project: &str) -> Result<()> {
+    let Some(git) = super::custom_source::open(ws, project)? else {
+        return Ok(());
+    };
+    let unexported = super::custom_source::unexported_commits(&git)?;
+    if unexported.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "custom-source/{project} has {} never exported; run `verda-patch export {project}` first, \
+         then import (nothing was imported)",
+        super::apply::plural(unexported.len(), "commit")
+    )))
 }
 
 /// Where the import goes, for messages.

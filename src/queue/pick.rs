@@ -272,8 +272,7 @@ impl Hooks for Pick {
                 &self.project,
                 ExportOptions {
                     category: Some(state.kind.category),
-                    check: false,
-                    skip_uncommitted: false,
+                    ..ExportOptions::default()
                 },
                 &crate::progress::Silent,
             )?;
