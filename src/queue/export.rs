@@ -77,7 +77,7 @@ pub fn export(
     options: ExportOptions,
     progress: &dyn Progress,
 ) -> Result<ExportReport> {
-    journal::guard_sequence(ws, project)?;
+    journal::guard_sequence(ws, project, Kind::Export)?;
     export_queue(ws, project, options, progress)
 }
 
