@@ -703,6 +703,30 @@ fn propose_abort_drops_the_stopped_forward_port() {
     assert!(err.contains("no propose stopped on a conflict"), "{err}");
 }
 
+/// A propose stopped by a verda-patch from before the journal kept its
+/// state in `.verda/propose/<project>.json`: refused, never ignored (its
+/// work tree holds the user's resolution).
+#[test]
+fn propose_state_of_an_older_version_is_refused_not_ignored() {
+    let fx = fixture();
+    let server = FakeGerrit::start(Mode::Changes(HashMap::new()));
+    setup_propose(&fx, &server);
+    write(&fx.repo().join(".verda/propose/demo.json"), "{}");
+    let resolution = fx.repo().join(".verda/propose/demo/app/weigher_cache.py");
+    write(&resolution, "CACHE = {}  # merged\n");
+    for args in [&[UPSTREAMABLE_PATCH][..], &["--abort"]] {
+        let (code, _, err) = propose(&fx, args);
+        assert_eq!(code, 1, "{err}");
+        assert_eq!(
+            err,
+            "error: .verda/propose/demo.json holds a propose stopped by an older verda-patch; finish it \
+             with that version (`verda-patch propose --continue --project demo`), or drop it by removing \
+             .verda/propose/demo.json and .verda/propose/demo\n"
+        );
+    }
+    assert!(resolution.exists());
+}
+
 #[test]
 fn propose_refuses_a_patch_that_is_not_upstreamable() {
     let fx = fixture();

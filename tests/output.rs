@@ -136,6 +136,10 @@ fn a_cherry_pick_stopped_on_a_conflict() {
         both(&fx.run(&["rebase", "--to", "1.0"]))
     );
     insta::assert_snapshot!(
+        "pick-refuses-propose",
+        both(&fx.run(&["propose", "upstreamable/0003-cache-weigher-results.patch"]))
+    );
+    insta::assert_snapshot!(
         "pick-continue-unresolved",
         both(&fx.run(&["cherry-pick", "--continue"]))
     );

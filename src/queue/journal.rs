@@ -295,9 +295,10 @@ fn head(ws: &Workspace, project: &str) -> Result<Option<Head>> {
 }
 
 /// Before the journal, a rebase or cherry-pick kept its state in
-/// `.verda/rebase/<project>/` or `.verda/cherry-pick/<project>/`. One left by
-/// an older verda-patch is refused, not ignored: its backup is the user's
-/// only way back.
+/// `.verda/rebase/<project>/` or `.verda/cherry-pick/<project>/`, and a
+/// propose in `.verda/propose/<project>.json`. One left by an older
+/// verda-patch is refused, not ignored: its backup (a propose's: its work
+/// tree, with the user's resolution) is the user's only way back.
 fn refuse_legacy_state(ws: &Workspace, project: &str) -> Result<()> {
     for (dir, command) in [
         ("rebase", format!("rebase --abort {project}")),
@@ -315,6 +316,19 @@ fn refuse_legacy_state(ws: &Workspace, project: &str) -> Result<()> {
                 ws.rel(&old)
             )));
         }
+    }
+    // A propose kept `.verda/propose/<project>.json` beside its work tree,
+    // which holds the user's resolution (nothing else was written).
+    let old = ws.state_dir().join("propose");
+    let state = old.join(format!("{project}.json"));
+    if state.exists() {
+        return Err(Error::Refused(format!(
+            "{} holds a propose stopped by an older verda-patch; finish it with that version \
+             (`verda-patch propose --continue --project {project}`), or drop it by removing {} and {}",
+            ws.rel(&state),
+            ws.rel(&state),
+            ws.rel(&old.join(project))
+        )));
     }
     Ok(())
 }

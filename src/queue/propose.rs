@@ -320,7 +320,7 @@ pub fn propose(
                 hooks.conflict.join(", ")
             )));
         }
-        hooks.refuse_if_dropped(git, &record.payload)?;
+        hooks.refuse_if_dropped(&record.payload)?;
         return Ok(Report::Proposed(hooks.proposal(git, &record.payload)?));
     }
     // No propose is recorded (the guard said so): a work tree left by one
@@ -417,12 +417,11 @@ impl Propose {
     }
 
     /// A patch that changes nothing on the tip is not proposed.
-    fn refuse_if_dropped(&self, git: &Git, state: &Replay<State>) -> Result<()> {
+    fn refuse_if_dropped(&self, state: &Replay<State>) -> Result<()> {
         if state.kind.how.is_some() {
             return Ok(());
         }
         let tip = oid(&state.kind.onto)?;
-        debug_assert!(git.is_commit(tip));
         Err(Error::Refused(format!(
             "{} changes nothing on upstream {} ({}): upstream already has it; set `Upstream-Status: Accepted` or drop the patch",
             self.display(state),
@@ -585,7 +584,7 @@ impl Hooks for Propose {
         record: &mut ProposeRecord,
         progress: &dyn Progress,
     ) -> Result<Report> {
-        if let Err(e) = self.refuse_if_dropped(git, &record.payload) {
+        if let Err(e) = self.refuse_if_dropped(&record.payload) {
             journal::end(ws, &self.project)?;
             remove_worktree(ws, &self.project)?;
             return Err(e);
