@@ -871,3 +871,78 @@ fn a_propose_continue_killed_half_way_is_finished_by_running_it_again() {
     assert_eq!(git(&fx.repo(), &["status", "--porcelain"]), "");
     assert_eq!(leftovers(&fx), Vec::<String>::new());
 }
+
+/// Gerrit's git side, as far as a push of a change goes: `refs/for/<branch>`
+/// is no ref that stays (the change is kept under `refs/changes/`), and a
+/// commit it has already is refused with "no new changes".
+fn act_like_gerrit(target: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let hooks = target.join("hooks");
+    for (name, script) in [
+        (
+            "update",
+            "#!/bin/sh\n\
+             if git rev-parse -q --verify \"refs/changes/$3\" >/dev/null; then\n\
+             \techo \"no new changes\" >&2\n\
+             \texit 1\n\
+             fi\n",
+        ),
+        (
+            "post-receive",
+            "#!/bin/sh\n\
+             while read old new ref; do\n\
+             \tgit update-ref \"refs/changes/$new\" \"$new\"\n\
+             \tgit update-ref -d \"$ref\"\n\
+             done\n",
+        ),
+    ] {
+        let file = hooks.join(name);
+        write(&file, script);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+/// Killed after its push and before it recorded the change, a propose's
+/// `--continue` pushes the same commit again; Gerrit answers "no new
+/// changes", which means it has it.
+#[test]
+fn a_propose_killed_after_its_push_is_finished_although_gerrit_has_the_commit() {
+    let expected = {
+        let fx = fixture();
+        let target = ready_to_propose(&fx);
+        act_like_gerrit(&target);
+        let (code, stdout, stderr) = propose(&fx, &[UPSTREAMABLE_PATCH], None);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        let changes = git(&target, &["for-each-ref", "refs/changes/"]);
+        assert_eq!(changes.lines().count(), 1, "{changes}");
+        (fx.patch_files(), changes)
+    };
+    let fx = fixture();
+    let target = ready_to_propose(&fx);
+    act_like_gerrit(&target);
+    propose(&fx, &[UPSTREAMABLE_PATCH], Some("propose-pushed"));
+    // What a plain push of the same commit again gets from this Gerrit.
+    let pushed = git(
+        &target,
+        &["for-each-ref", "--format=%(objectname)", "refs/changes/"],
+    );
+    let again = std::process::Command::new("git")
+        .current_dir(fx.root())
+        .args(["--git-dir", "gerrit.git", "push", "gerrit.git"])
+        .arg(format!("{pushed}:refs/for/master"))
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no new changes"));
+
+    let (code, stdout, stderr) = propose(&fx, &["--continue"], None);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(
+        (
+            fx.patch_files(),
+            git(&target, &["for-each-ref", "refs/changes/"])
+        ),
+        expected
+    );
+    assert_eq!(leftovers(&fx), Vec::<String>::new());
+}

@@ -302,6 +302,7 @@ pub fn propose(
         server: target.server,
         dry_run: options.dry_run,
         conflict: Vec::new(),
+        worktree: ws.rel(&worktree_dir(ws, project)),
     };
     let mut record = Record {
         kind: Kind::Propose,
@@ -375,6 +376,8 @@ struct Propose {
     dry_run: bool,
     /// The files in conflict, noted by a dry run.
     conflict: Vec<String>,
+    /// The work tree, from the patch repo root (for messages).
+    worktree: String,
 }
 
 impl Propose {
@@ -391,6 +394,7 @@ impl Propose {
             server,
             dry_run: false,
             conflict: Vec::new(),
+            worktree: ws.rel(&worktree_dir(ws, project)),
         })
     }
 
@@ -595,7 +599,16 @@ impl Hooks for Propose {
             progress.begin(&format!("pushing to {}", proposal.push), None);
             let said = git.push(push, &proposal.refspec);
             progress.end();
-            let said = said?;
+            let said = match said {
+                // Gerrit refuses a commit it has as a patch set already:
+                // a propose killed after its push, before it recorded the
+                // URL, pushes the same commit again (the change is asked
+                // for its URL below).
+                Err(Error::Upstream(message)) if message.contains("no new changes") => {
+                    String::new()
+                }
+                said => said?,
+            };
             crate::crash_point("propose-pushed");
             let url = change_url(&said)
                 .or_else(|| url_from_gerrit(&self.server, &proposal.change_id, &proposal.branch))
@@ -645,7 +658,7 @@ impl Hooks for Propose {
                 branch: state.kind.branch.clone(),
                 onto: state.kind.onto.clone(),
                 files,
-                worktree: format!(".verda/propose/{}", self.project),
+                worktree: self.worktree.clone(),
             },
         }
     }
