@@ -238,8 +238,8 @@ pub(crate) fn progress(ws: &Workspace, project: &str) -> Result<Option<ProposePr
 /// [`Error::PatchFailed`] when the queue up to the patch does not apply on
 /// the pin; [`Error::Refused`] when the patch changes nothing upstream;
 /// [`Error::Conflict`] (exit 3) for a conflict in a dry run;
-/// [`Error::Upstream`] when a fetch or the push fails (the patch file is
-/// not written then). A conflict is [`Report::Stopped`].
+/// [`Error::Upstream`] when a fetch or the push fails (nothing is written
+/// then, and nothing stays in progress). A conflict is [`Report::Stopped`].
 pub fn propose(
     ws: &Workspace,
     queue: &Queue,
@@ -337,7 +337,8 @@ pub fn propose(
 /// record it.
 ///
 /// Errors: [`Error::Conflict`] while paths are still in conflict; those of
-/// [`propose`].
+/// [`propose`], except that a failed push of a resolution made by hand
+/// keeps the propose in progress (and says so).
 pub fn resume(ws: &Workspace, project: &str, progress: &dyn Progress) -> Result<Report> {
     // The engine refuses too, as "still in conflict: <files>"; a propose
     // has said "<files> still in conflict" since issue 18 (tests/pick.rs and
@@ -468,6 +469,22 @@ impl Propose {
             refspec,
             dry_run: self.dry_run,
         })
+    }
+
+    /// The push failed: nothing was written to the patch repo. A
+    /// forward-port made by the engine alone is dropped (propose again
+    /// once the push works); one resolved by hand stays for `--continue`.
+    fn push_failed(&self, ws: &Workspace, state: &Replay<State>, error: Error) -> Result<Error> {
+        if state.kind.how.as_deref() == Some("by hand") {
+            let recover = journal::sequence_recover(Kind::Propose, &self.project);
+            return Ok(Error::Upstream(format!(
+                "{error}\nyour resolution stays in {}; {recover}",
+                self.worktree
+            )));
+        }
+        journal::end(ws, &self.project)?;
+        remove_worktree(ws, &self.project)?;
+        Ok(error)
     }
 
     /// The patch file with the Change-Id (when made now) and
@@ -607,7 +624,8 @@ impl Hooks for Propose {
                 Err(Error::Upstream(message)) if message.contains("no new changes") => {
                     String::new()
                 }
-                said => said?,
+                Ok(said) => said,
+                Err(e) => return Err(self.push_failed(ws, &record.payload, e)?),
             };
             crate::crash_point("propose-pushed");
             let url = change_url(&said)
