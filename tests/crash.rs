@@ -1,5 +1,5 @@
-//! Crash safety: `apply`, `export`, `import`, `rebase` and `cherry-pick`
-//! killed (like `kill -9`) at
+//! Crash safety: `apply`, `export`, `import`, `rebase`, `cherry-pick` and
+//! `propose` killed (like `kill -9`) at
 //! every point between their writes. After each crash, `status` names the
 //! interrupted operation and the command that finishes it; that command
 //! ends in exactly the state an uninterrupted run reaches (patch files byte
@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{Fixture, edit, fixture, git, write};
 
@@ -57,6 +57,7 @@ fn leftovers(fx: &Fixture) -> Vec<String> {
     for file in [
         ".verda/in-progress/demo.json",
         ".verda/journal/demo",
+        ".verda/propose/demo",
         ".verda/lock",
     ] {
         if fx.repo().join(file).exists() {
@@ -665,4 +666,283 @@ fn a_continue_or_abort_killed_half_way_is_finished_by_running_it_again() {
     assert_eq!(after.index, before.index);
     assert_eq!(after.status, "");
     assert_eq!(after.leftovers, Vec::<String>::new());
+}
+
+const UPSTREAMABLE_PATCH: &str = "upstreamable/0003-cache-weigher-results.patch";
+
+/// Ready to propose the upstreamable patch: Gerrit's push side is a bare
+/// clone of upstream, its web side unreachable (the change URL is then
+/// Gerrit's search URL for the Change-Id), and upstream master moved on.
+/// Returns the push target.
+fn ready_to_propose(fx: &Fixture) -> PathBuf {
+    let up = fx.upstream();
+    git(
+        fx.root(),
+        &["clone", "-q", "--bare", up.to_str().unwrap(), "gerrit.git"],
+    );
+    write(
+        &fx.repo().join("verda-patch.toml"),
+        "[projects.demo]\ngit = \"../upstream\"\npin = \"1.0\"\n\
+         gerrit = \"http://127.0.0.1:1\"\ngerrit_project = \"demo/app\"\ngerrit_timeout = 1\n\
+         gerrit_push = \"../gerrit.git\"\n",
+    );
+    edit(
+        &up.join("README"),
+        "demo upstream\n",
+        "demo upstream, moved\n",
+    );
+    git(&up, &["commit", "-q", "-am", "Reword the README"]);
+    fx.commit_patch_repo();
+    fx.root().join("gerrit.git")
+}
+
+/// `verda-patch propose …` as a developer who knows who they are, killed
+/// at `crash` when given.
+fn propose(fx: &Fixture, args: &[&str], crash: Option<&str>) -> (i32, String, String) {
+    use std::os::unix::process::ExitStatusExt;
+    let mut all = vec!["propose"];
+    all.extend_from_slice(args);
+    let mut command = fx.verda(&all);
+    command
+        .env("GIT_COMMITTER_NAME", "Dee Veloper")
+        .env("GIT_COMMITTER_EMAIL", "dee@example.org")
+        .env("GIT_COMMITTER_DATE", "@1780000000 +0200");
+    if let Some(point) = crash {
+        command.env("VERDA_PATCH_CRASH_AT", point);
+    }
+    let output = command.output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    );
+    if let Some(point) = crash {
+        assert_eq!(
+            output.status.signal(),
+            Some(libc::SIGABRT),
+            "{point}: propose did not reach the crash point: {stdout}{stderr}"
+        );
+    }
+    (output.status.code().unwrap_or(-1), stdout, stderr)
+}
+
+/// Where a recovered propose and an uninterrupted one must agree.
+#[derive(Debug, PartialEq)]
+struct Proposed {
+    patch_files: Vec<(String, String)>,
+    /// What Gerrit received: `refs/for/…` and the commit.
+    pushed: String,
+    leftovers: Vec<String>,
+    /// `git status` of the patch repo.
+    repo_status: String,
+}
+
+fn proposed(fx: &Fixture, target: &Path) -> Proposed {
+    Proposed {
+        patch_files: fx.patch_files(),
+        pushed: git(
+            target,
+            &[
+                "for-each-ref",
+                "--format=%(refname) %(objectname)",
+                "refs/for/",
+            ],
+        ),
+        leftovers: leftovers(fx),
+        repo_status: git(&fx.repo(), &["status", "--porcelain"]),
+    }
+}
+
+#[test]
+fn a_propose_killed_anywhere_is_finished_by_continue_or_undone_by_abort() {
+    let expected = {
+        let fx = fixture();
+        let target = ready_to_propose(&fx);
+        let (code, stdout, stderr) = propose(&fx, &[UPSTREAMABLE_PATCH], None);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        proposed(&fx, &target)
+    };
+    assert!(
+        expected.pushed.starts_with("refs/for/master "),
+        "{expected:?}"
+    );
+    assert!(
+        expected.repo_status.contains(UPSTREAMABLE_PATCH),
+        "the patch file records the change: {expected:?}"
+    );
+    for point in [
+        "journal-record-saved",
+        "replay-item-done",
+        "propose-pushed",
+        "propose-recorded",
+        "propose-patch-written",
+    ] {
+        for recover in ["--continue", "--abort"] {
+            let fx = fixture();
+            let target = ready_to_propose(&fx);
+            let before = proposed(&fx, &target);
+            propose(&fx, &[UPSTREAMABLE_PATCH], Some(point));
+
+            let (_, status, _) = fx.run(&["status"]);
+            assert!(
+                status.contains(&format!(
+                    "propose of {UPSTREAMABLE_PATCH} to master in progress"
+                )) && status.contains(&format!("`verda-patch propose {recover} --project demo`")),
+                "{point}: {status}"
+            );
+            let (_, json, _) = fx.run(&["status", "--json"]);
+            let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert_eq!(json[0]["pending"]["kind"], "propose", "{point}");
+            assert_eq!(json[0]["propose"]["patch"], UPSTREAMABLE_PATCH, "{point}");
+            // The journal's table: export and import would be undone by
+            // --abort, apply runs (a propose never touches custom-source).
+            let (code, _, stderr) = fx.run(&["export"]);
+            assert_eq!(code, 1, "{point}: {stderr}");
+            assert!(
+                stderr.contains("a propose of `demo` is in progress"),
+                "{point}: {stderr}"
+            );
+            let (code, stdout, stderr) = fx.run(&["apply"]);
+            assert_eq!(code, 0, "{point}: {stdout}{stderr}");
+
+            let (code, stdout, stderr) = propose(&fx, &[recover], None);
+            assert_eq!(code, 0, "{point} {recover}: {stdout}{stderr}");
+            let after = proposed(&fx, &target);
+            if recover == "--continue" {
+                assert_eq!(after, expected, "{point} {recover}");
+            } else {
+                assert_eq!(after.patch_files, before.patch_files, "{point}");
+                assert_eq!(after.repo_status, "", "{point}");
+                assert_eq!(after.leftovers, Vec::<String>::new(), "{point}");
+                // A push cannot be taken back; before it, nothing went out.
+                if matches!(point, "journal-record-saved" | "replay-item-done") {
+                    assert_eq!(after.pushed, "", "{point}");
+                }
+            }
+            let (_, status, _) = fx.run(&["status"]);
+            assert!(!status.contains("propose"), "{point} {recover}: {status}");
+        }
+    }
+}
+
+/// Upstream master writes the file the upstreamable patch creates: the
+/// forward-port stops; the resolution keeps both lines.
+fn stop_a_propose_and_resolve(fx: &Fixture) -> PathBuf {
+    let target = ready_to_propose(fx);
+    let up = fx.upstream();
+    write(&up.join("app/weigher_cache.py"), "CACHE = None\n");
+    git(&up, &["add", "-A"]);
+    git(&up, &["commit", "-q", "-m", "Upstream's own cache"]);
+    assert_eq!(propose(fx, &[UPSTREAMABLE_PATCH], None).0, 3);
+    let work = fx.repo().join(".verda/propose/demo");
+    write(&work.join("app/weigher_cache.py"), "CACHE = {}  # merged\n");
+    git(&work, &["add", "app/weigher_cache.py"]);
+    target
+}
+
+#[test]
+fn a_propose_continue_killed_half_way_is_finished_by_running_it_again() {
+    let expected = {
+        let fx = fixture();
+        let target = stop_a_propose_and_resolve(&fx);
+        let (code, stdout, stderr) = propose(&fx, &["--continue"], None);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        proposed(&fx, &target)
+    };
+    for point in [
+        "replay-resolution-taken",
+        "propose-pushed",
+        "propose-patch-written",
+    ] {
+        let fx = fixture();
+        let target = stop_a_propose_and_resolve(&fx);
+        propose(&fx, &["--continue"], Some(point));
+        let (code, stdout, stderr) = propose(&fx, &["--continue"], None);
+        assert_eq!(code, 0, "{point}: {stdout}{stderr}");
+        assert_eq!(proposed(&fx, &target), expected, "{point}");
+    }
+    // Aborted after the resolution was taken: the patch repo as it was.
+    let fx = fixture();
+    stop_a_propose_and_resolve(&fx);
+    let before = fx.patch_files();
+    propose(&fx, &["--continue"], Some("replay-resolution-taken"));
+    let (code, stdout, stderr) = propose(&fx, &["--abort"], None);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(fx.patch_files(), before);
+    assert_eq!(git(&fx.repo(), &["status", "--porcelain"]), "");
+    assert_eq!(leftovers(&fx), Vec::<String>::new());
+}
+
+/// Gerrit's git side, as far as a push of a change goes: `refs/for/<branch>`
+/// is no ref that stays (the change is kept under `refs/changes/`), and a
+/// commit it has already is refused with "no new changes".
+fn act_like_gerrit(target: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let hooks = target.join("hooks");
+    for (name, script) in [
+        (
+            "update",
+            "#!/bin/sh\n\
+             if git rev-parse -q --verify \"refs/changes/$3\" >/dev/null; then\n\
+             \techo \"no new changes\" >&2\n\
+             \texit 1\n\
+             fi\n",
+        ),
+        (
+            "post-receive",
+            "#!/bin/sh\n\
+             while read old new ref; do\n\
+             \tgit update-ref \"refs/changes/$new\" \"$new\"\n\
+             \tgit update-ref -d \"$ref\"\n\
+             done\n",
+        ),
+    ] {
+        let file = hooks.join(name);
+        write(&file, script);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+/// Killed after its push and before it recorded the change, a propose's
+/// `--continue` pushes the same commit again; Gerrit answers "no new
+/// changes", which means it has it.
+#[test]
+fn a_propose_killed_after_its_push_is_finished_although_gerrit_has_the_commit() {
+    let expected = {
+        let fx = fixture();
+        let target = ready_to_propose(&fx);
+        act_like_gerrit(&target);
+        let (code, stdout, stderr) = propose(&fx, &[UPSTREAMABLE_PATCH], None);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        let changes = git(&target, &["for-each-ref", "refs/changes/"]);
+        assert_eq!(changes.lines().count(), 1, "{changes}");
+        (fx.patch_files(), changes)
+    };
+    let fx = fixture();
+    let target = ready_to_propose(&fx);
+    act_like_gerrit(&target);
+    propose(&fx, &[UPSTREAMABLE_PATCH], Some("propose-pushed"));
+    // What a plain push of the same commit again gets from this Gerrit.
+    let pushed = git(
+        &target,
+        &["for-each-ref", "--format=%(objectname)", "refs/changes/"],
+    );
+    let again = std::process::Command::new("git")
+        .current_dir(fx.root())
+        .args(["--git-dir", "gerrit.git", "push", "gerrit.git"])
+        .arg(format!("{pushed}:refs/for/master"))
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no new changes"));
+
+    let (code, stdout, stderr) = propose(&fx, &["--continue"], None);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(
+        (
+            fx.patch_files(),
+            git(&target, &["for-each-ref", "refs/changes/"])
+        ),
+        expected
+    );
+    assert_eq!(leftovers(&fx), Vec::<String>::new());
 }

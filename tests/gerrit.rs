@@ -685,6 +685,49 @@ fn propose_stops_on_a_conflict_with_exit_3_in_a_work_tree_of_its_own() {
     );
 }
 
+/// A push that fails writes nothing and leaves nothing in progress, unless
+/// it was a resolution made by hand: that stays for `--continue`.
+#[test]
+fn a_failed_push_leaves_nothing_in_progress_but_a_resolution() {
+    let fx = fixture();
+    let server = FakeGerrit::start(Mode::Changes(HashMap::new()));
+    let target = setup_propose(&fx, &server);
+    std::fs::rename(&target, fx.root().join("away.git")).unwrap();
+    move_master(&fx);
+    let before = fx.patch_files();
+    let (code, _, err) = propose(&fx, &[UPSTREAMABLE_PATCH]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("pushing") && err.contains("failed"), "{err}");
+    assert_eq!(fx.patch_files(), before);
+    assert!(!fx.repo().join(".verda/journal/demo").exists());
+    assert!(!fx.repo().join(".verda/propose/demo").exists());
+    let (_, status, _) = fx.run(&["status"]);
+    assert!(!status.contains("propose"), "{status}");
+
+    let up = fx.upstream();
+    write(&up.join("app/weigher_cache.py"), "CACHE = None\n");
+    git(&up, &["add", "-A"]);
+    git(&up, &["commit", "-q", "-m", "Upstream's own cache"]);
+    assert_eq!(propose(&fx, &[UPSTREAMABLE_PATCH]).0, 3);
+    let work = fx.repo().join(".verda/propose/demo");
+    write(&work.join("app/weigher_cache.py"), "CACHE = {}  # merged\n");
+    git(&work, &["add", "app/weigher_cache.py"]);
+    let (code, _, err) = propose(&fx, &["--continue"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("your resolution stays in .verda/propose/demo; run `verda-patch propose --continue --project demo`"),
+        "{err}"
+    );
+    assert_eq!(fx.patch_files(), before);
+    std::fs::rename(fx.root().join("away.git"), &target).unwrap();
+    let (code, out, err) = propose(&fx, &["--continue"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        git(&target, &["show", "refs/for/master:app/weigher_cache.py"]),
+        "CACHE = {}  # merged"
+    );
+}
+
 #[test]
 fn propose_abort_drops_the_stopped_forward_port() {
     let fx = fixture();
@@ -701,6 +744,30 @@ fn propose_abort_drops_the_stopped_forward_port() {
     let (code, _, err) = propose(&fx, &["--continue"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no propose stopped on a conflict"), "{err}");
+}
+
+/// A propose stopped by a verda-patch from before the journal kept its
+/// state in `.verda/propose/<project>.json`: refused, never ignored (its
+/// work tree holds the user's resolution).
+#[test]
+fn propose_state_of_an_older_version_is_refused_not_ignored() {
+    let fx = fixture();
+    let server = FakeGerrit::start(Mode::Changes(HashMap::new()));
+    setup_propose(&fx, &server);
+    write(&fx.repo().join(".verda/propose/demo.json"), "{}");
+    let resolution = fx.repo().join(".verda/propose/demo/app/weigher_cache.py");
+    write(&resolution, "CACHE = {}  # merged\n");
+    for args in [&[UPSTREAMABLE_PATCH][..], &["--abort"]] {
+        let (code, _, err) = propose(&fx, args);
+        assert_eq!(code, 1, "{err}");
+        assert_eq!(
+            err,
+            "error: .verda/propose/demo.json holds a propose stopped by an older verda-patch; finish it \
+             with that version (`verda-patch propose --continue --project demo`), or drop it by removing \
+             .verda/propose/demo.json and .verda/propose/demo\n"
+        );
+    }
+    assert!(resolution.exists());
 }
 
 #[test]

@@ -136,8 +136,42 @@ fn a_cherry_pick_stopped_on_a_conflict() {
         both(&fx.run(&["rebase", "--to", "1.0"]))
     );
     insta::assert_snapshot!(
+        "pick-refuses-propose",
+        both(&fx.run(&["propose", "upstreamable/0003-cache-weigher-results.patch"]))
+    );
+    insta::assert_snapshot!(
         "pick-continue-unresolved",
         both(&fx.run(&["cherry-pick", "--continue"]))
     );
     insta::assert_snapshot!("pick-abort", both(&fx.run(&["cherry-pick", "--abort"])));
+}
+
+/// A propose stopped on a conflict: its message, `status` meanwhile, the
+/// refusals, `--continue` before the conflict is resolved, and `--abort`.
+#[test]
+fn a_propose_stopped_on_a_conflict() {
+    let fx = fixture();
+    write(
+        &fx.repo().join("verda-patch.toml"),
+        "[projects.demo]\ngit = \"../upstream\"\npin = \"1.0\"\n\
+         gerrit = \"http://127.0.0.1:1\"\ngerrit_project = \"demo/app\"\n\
+         gerrit_push = \"../gerrit.git\"\n",
+    );
+    let up = fx.upstream();
+    write(&up.join("app/weigher_cache.py"), "CACHE = None\n");
+    git(&up, &["add", "-A"]);
+    git(&up, &["commit", "-q", "-m", "Upstream's own cache"]);
+    let patch = "upstreamable/0003-cache-weigher-results.patch";
+    insta::assert_snapshot!("propose-conflict", both(&fx.run(&["propose", patch])));
+    insta::assert_snapshot!("propose-status", both(&fx.run(&["status"])));
+    insta::assert_snapshot!("propose-refuses-export", both(&fx.run(&["export"])));
+    insta::assert_snapshot!(
+        "propose-refuses-cherry-pick",
+        both(&fx.run(&["cherry-pick", "1.0"]))
+    );
+    insta::assert_snapshot!(
+        "propose-continue-unresolved",
+        both(&fx.run(&["propose", "--continue"]))
+    );
+    insta::assert_snapshot!("propose-abort", both(&fx.run(&["propose", "--abort"])));
 }

@@ -116,11 +116,19 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                     i.what
                 );
             }
-            if let Some(patch) = &s.propose_stopped {
-                println!(
-                    "  propose of {patch} stopped on a conflict in .verda/propose/{}",
-                    s.project
-                );
+            if let Some(p) = &s.propose {
+                match p.stopped_on.as_slice() {
+                    [] => println!(
+                        "  propose of {} to {} in progress (interrupted)",
+                        p.patch, p.branch
+                    ),
+                    files => println!(
+                        "  propose of {} stopped on a conflict in {}: {}",
+                        p.patch,
+                        p.worktree,
+                        files.join(", ")
+                    ),
+                }
             }
             if let Some(advice) = &s.advice {
                 println!("  next: {advice}");

@@ -80,7 +80,7 @@ pub fn export(
     options: ExportOptions,
     progress: &dyn Progress,
 ) -> Result<ExportReport> {
-    journal::guard_sequence(ws, project)?;
+    journal::guard_sequence(ws, project, Kind::Export)?;
     if !options.force && journal::Step::load(ws, project)?.is_none() {
         refuse_changed_queue(ws, project)?;
     }

@@ -10,12 +10,13 @@
 //!   last ([`Step`]). Killed in between, it stays: an apply is finished by
 //!   `apply --force`, an export by `export` again, and an import is undone
 //!   (it is all or nothing) by the next command that starts.
-//! * the **sequence** (`rebase`, `cherry-pick`; `propose` next):
+//! * the **sequence** (`rebase`, `cherry-pick`, `propose`):
 //!   `.verda/journal/<project>/record.json` (kind, start, the operation's
 //!   payload) and `backup/`, the byte-for-byte copy of the manifest and
 //!   `patches/<project>/` that `--abort` restores ([`Record`]). A sequence
 //!   runs `apply` and `export` as steps; its `--continue` / `--abort`
-//!   finish or undo a step it was killed in.
+//!   finish or undo a step it was killed in. A `propose` runs no step: it
+//!   works in a work tree of its own and writes one patch file.
 //!
 //! Crash points: `journal-backup-written`, `journal-record-saved`.
 
@@ -37,6 +38,7 @@ pub enum Kind {
     Import,
     Rebase,
     CherryPick,
+    Propose,
 }
 
 impl Kind {
@@ -47,6 +49,7 @@ impl Kind {
             Kind::Import => "import",
             Kind::Rebase => "rebase",
             Kind::CherryPick => "cherry-pick",
+            Kind::Propose => "propose",
         }
     }
 
@@ -54,8 +57,14 @@ impl Kind {
     fn article(self) -> &'static str {
         match self {
             Kind::Apply | Kind::Export | Kind::Import => "an",
-            Kind::Rebase | Kind::CherryPick => "a",
+            Kind::Rebase | Kind::CherryPick | Kind::Propose => "a",
         }
+    }
+
+    /// A sequence that runs `apply` and `export` as its own steps (so its
+    /// `--continue` / `--abort` finish or undo a step it was killed in).
+    pub(crate) fn covers_steps(self) -> bool {
+        matches!(self, Kind::Rebase | Kind::CherryPick)
     }
 }
 
@@ -76,13 +85,14 @@ enum Rule {
 /// The table: may `starting` start while `pending` is recorded? `forced`
 /// is `apply --force`.
 ///
-/// | pending ↓ / starting → | apply          | export   | import  | rebase  | cherry-pick |
-/// |------------------------|----------------|----------|---------|---------|-------------|
-/// | apply (interrupted)    | with `--force` | refused  | runs    | refused | refused     |
-/// | export (interrupted)   | refused        | finishes | refused | refused | refused     |
-/// | import (interrupted)   | undoes first   | undoes first | undoes first | undoes first | undoes first |
-/// | rebase                 | refused        | refused  | refused | refused | refused     |
-/// | cherry-pick            | refused        | refused  | refused | refused | refused     |
+/// | pending ↓ / starting → | apply          | export   | import  | rebase  | cherry-pick | propose |
+/// |------------------------|----------------|----------|---------|---------|-------------|---------|
+/// | apply (interrupted)    | with `--force` | refused  | runs    | refused | refused     | runs    |
+/// | export (interrupted)   | refused        | finishes | refused | refused | refused     | refused |
+/// | import (interrupted)   | undoes first   | undoes first | undoes first | undoes first | undoes first | undoes first |
+/// | rebase                 | refused        | refused  | refused | refused | refused     | refused |
+/// | cherry-pick            | refused        | refused  | refused | refused | refused     | refused |
+/// | propose                | runs           | refused  | refused | refused | refused     | refused |
 ///
 /// Why: an import writes only patch files and `series`, which a killed
 /// apply never touched (`apply --force` then builds the longer queue); a
@@ -91,13 +101,26 @@ enum Rule {
 /// patch repo until `--continue` or `--abort`; `export` during a stopped
 /// cherry-pick is refused too, since the pick's `--continue` exports and
 /// its `--abort` would silently undo what that export wrote.
+///
+/// A propose works in a work tree of its own (`.verda/propose/<project>`)
+/// and never touches custom-source, so `apply` runs beside it (and a
+/// propose beside a killed apply: it builds the queue from the patch files,
+/// not from custom-source). It does own the patch repo: its `--continue`
+/// writes `Upstream-Status: Submitted` into the patch file and its
+/// `--abort` restores `patches/<project>/` byte for byte, which would
+/// silently undo an export or import made meanwhile; so those are refused
+/// beside it, and a propose is refused beside a killed export (finishing
+/// the export would write the patch file again from its commit, without
+/// the status). Only one sequence is recorded per project: a rebase or
+/// cherry-pick and a propose refuse each other.
 fn rule(pending: Kind, starting: Kind, forced: bool) -> Rule {
     use Kind::*;
     match (pending, starting) {
         (Import, _) => Rule::UndoesFirst,
         (Apply, Apply) if forced => Rule::Finishes,
-        (Apply, Import) => Rule::Runs,
+        (Apply, Import | Propose) => Rule::Runs,
         (Export, Export) => Rule::Finishes,
+        (Propose, Apply) => Rule::Runs,
         _ => Rule::Refused,
     }
 }
@@ -233,7 +256,7 @@ impl Step {
 
 // ---- the sequence slot --------------------------------------------------
 
-/// A rebase or cherry-pick in progress: who, since when, and the
+/// A rebase, cherry-pick or propose in progress: who, since when, and the
 /// operation's own payload.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Record<P> {
@@ -272,9 +295,10 @@ fn head(ws: &Workspace, project: &str) -> Result<Option<Head>> {
 }
 
 /// Before the journal, a rebase or cherry-pick kept its state in
-/// `.verda/rebase/<project>/` or `.verda/cherry-pick/<project>/`. One left by
-/// an older verda-patch is refused, not ignored: its backup is the user's
-/// only way back.
+/// `.verda/rebase/<project>/` or `.verda/cherry-pick/<project>/`, and a
+/// propose in `.verda/propose/<project>.json`. One left by an older
+/// verda-patch is refused, not ignored: its backup (a propose's: its work
+/// tree, with the user's resolution) is the user's only way back.
 fn refuse_legacy_state(ws: &Workspace, project: &str) -> Result<()> {
     for (dir, command) in [
         ("rebase", format!("rebase --abort {project}")),
@@ -293,20 +317,37 @@ fn refuse_legacy_state(ws: &Workspace, project: &str) -> Result<()> {
             )));
         }
     }
+    // A propose kept `.verda/propose/<project>.json` beside its work tree,
+    // which holds the user's resolution (nothing else was written).
+    let old = ws.state_dir().join("propose");
+    let state = old.join(format!("{project}.json"));
+    if state.exists() {
+        return Err(Error::Refused(format!(
+            "{} holds a propose stopped by an older verda-patch; finish it with that version \
+             (`verda-patch propose --continue --project {project}`), or drop it by removing {} and {}",
+            ws.rel(&state),
+            ws.rel(&state),
+            ws.rel(&old.join(project))
+        )));
+    }
     Ok(())
 }
 
-/// How to finish, skip in or undo a rebase or cherry-pick of `project`.
+/// How to finish, skip in or undo a rebase, cherry-pick or propose of
+/// `project`.
 pub fn sequence_recover(kind: Kind, project: &str) -> Recover {
     let flag = |what: &str| match kind {
-        Kind::CherryPick => format!("verda-patch cherry-pick {what} --project {project}"),
+        Kind::CherryPick | Kind::Propose => {
+            format!("verda-patch {} {what} --project {project}", kind.as_str())
+        }
         _ => format!("verda-patch {} {what} {project}", kind.as_str()),
     };
     Recover {
         finish: flag("--continue"),
         note: None,
         // cherry-pick has no --skip: a pick the user does not want is
-        // undone with --abort and picked again without it.
+        // undone with --abort and picked again without it; a propose has
+        // one item.
         skip: (kind == Kind::Rebase).then(|| flag("--skip")),
         undo: Some(flag("--abort")),
     }
@@ -366,10 +407,15 @@ pub(crate) fn end(ws: &Workspace, project: &str) -> Result<()> {
 }
 
 /// `--abort`: the manifest and `patches/<project>/` back byte for byte,
-/// and a step the sequence was killed in is undone with them.
+/// and a step the sequence was killed in is undone with them (a propose
+/// runs no step: an apply killed beside it stays for `apply --force`).
 pub(crate) fn restore(ws: &Workspace, project: &str) -> Result<()> {
+    let covers_steps = head(ws, project)?.is_some_and(|h| h.kind.covers_steps());
     restore_patch_repo(ws, project, &backup_dir(ws, project))?;
-    Step::clear(ws, project)
+    if covers_steps {
+        Step::clear(ws, project)?;
+    }
+    Ok(())
 }
 
 // ---- what is pending, and the guard -------------------------------------
@@ -409,14 +455,16 @@ pub(crate) fn guard(
     starting: Kind,
     forced: bool,
 ) -> Result<Option<Step>> {
-    guard_sequence(ws, project)?;
+    guard_sequence(ws, project, starting)?;
     guard_step(ws, project, starting, forced)
 }
 
 /// The sequence part of [`guard`]: nothing starts beside a rebase or
-/// cherry-pick in progress.
-pub(crate) fn guard_sequence(ws: &Workspace, project: &str) -> Result<()> {
-    if let Some(head) = head(ws, project)? {
+/// cherry-pick in progress, only `apply` beside a propose.
+pub(crate) fn guard_sequence(ws: &Workspace, project: &str, starting: Kind) -> Result<()> {
+    if let Some(head) =
+        head(ws, project)?.filter(|h| rule(h.kind, starting, false) == Rule::Refused)
+    {
         let message = match head.kind {
             Kind::CherryPick => format!("a cherry-pick into `{project}` is in progress"),
             kind => format!(
@@ -534,6 +582,14 @@ mod tests {
         assert_eq!(rule(Export, Import, false), Rule::Refused);
         assert_eq!(rule(Export, Apply, true), Rule::Refused);
         assert_eq!(rule(Import, Export, false), Rule::UndoesFirst);
+        assert_eq!(rule(Propose, Apply, false), Rule::Runs);
+        assert_eq!(rule(Propose, Export, false), Rule::Refused);
+        assert_eq!(rule(Propose, Import, false), Rule::Refused);
+        assert_eq!(rule(Propose, Rebase, false), Rule::Refused);
+        assert_eq!(rule(Rebase, Propose, false), Rule::Refused);
+        assert_eq!(rule(CherryPick, Propose, false), Rule::Refused);
+        assert_eq!(rule(Apply, Propose, false), Rule::Runs);
+        assert_eq!(rule(Export, Propose, false), Rule::Refused);
     }
 
     #[test]

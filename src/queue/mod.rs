@@ -2,7 +2,9 @@
 //! operations on them.
 //!
 //! Imports run one way: {`journal`, `custom_source`} ← {`apply`, `export`,
-//! `import`} ← `replay` ← {`rebase`, `pick`} ← `status`. The map:
+//! `import`} ← `replay` ← {`rebase`, `pick`, `propose`} ← `status`
+//! (`propose` imports neither `rebase` nor `pick`; it uses `build` and the
+//! engine). The map:
 //!
 //! | command | file | state in `.verda/` | crash points |
 //! |---|---|---|---|
@@ -11,6 +13,7 @@
 //! | `import` | `import.rs` | `in-progress/<p>.json` (step) | `import-started`, `import-patch-written`, `import-series-written` |
 //! | `rebase` | `rebase.rs` + `replay.rs` | `journal/<p>/` (record + backup) | `journal-*`, `rebase-state-saved`, `replay-*`, `rebase-worktree-moved`, `rebase-pin-moved`, and apply's and export's |
 //! | `cherry-pick` | `pick.rs` + `replay.rs` | `journal/<p>/` (record + backup) | `journal-*`, `replay-item-done`, `replay-resolution-taken`, `replay-aborted`, and apply's and export's |
+//! | `propose` | `propose.rs` + `replay.rs` | `journal/<p>/` (record + backup); its work tree `propose/<p>/` | `journal-*`, `replay-item-done`, `replay-resolution-taken`, `replay-aborted`, `propose-pushed`, `propose-recorded`, `propose-patch-written` |
 //! | `status` | `status.rs` | reads `journal::pending` | — |
 //!
 //! Which operation may start while another is pending is the table in

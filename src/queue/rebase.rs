@@ -315,7 +315,7 @@ pub fn start(
 ) -> Result<Report> {
     match options.dry_run {
         // A forecast writes nothing: only a replay in progress is in its way.
-        true => journal::guard_sequence(ws, project)?,
+        true => journal::guard_sequence(ws, project, Kind::Rebase)?,
         false => drop(journal::guard(ws, project, Kind::Rebase, false)?),
     }
     let from = ws.project(project)?.pin.clone();

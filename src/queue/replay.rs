@@ -127,8 +127,11 @@ pub(crate) trait Hooks {
         record: &mut Record<Replay<Self::Payload>>,
         progress: &dyn Progress,
     ) -> Result<Self::Report>;
-    /// The branch the replay moves in its work tree.
-    const BRANCH: &'static str = custom_source::BRANCH;
+    /// The branch the replay moves in its work tree (custom-source's
+    /// queue branch; propose: the upstream branch).
+    fn branch(_state: &Replay<Self::Payload>) -> String {
+        custom_source::BRANCH.to_string()
+    }
     /// Where the replay runs: custom-source (rebase, cherry-pick); a
     /// replay onto another branch (`propose`) brings a work tree of its own.
     fn worktree_path(ws: &Workspace, project: &str) -> PathBuf {
@@ -148,7 +151,7 @@ pub(crate) trait Hooks {
 
 /// Where `--abort` puts the work tree back.
 pub(crate) struct AbortTo {
-    /// Its branch ([`Hooks::BRANCH`]); `None`: leave it.
+    /// Its branch ([`Hooks::branch`]); `None`: leave it.
     pub head: Option<Oid>,
     /// Refs and their old targets (custom-source: `refs/verda/applied`
     /// at `head`).
@@ -266,7 +269,7 @@ pub(crate) fn run<H: Hooks>(
             // base, the item cherry-picked on it with diff3 markers.
             let state = &record.payload;
             let commit = oid(&state.todo[state.done].1)?;
-            custom_source::move_worktree(&git, H::BRANCH, oid(&state.base)?, log(H::KIND))?;
+            custom_source::move_worktree(&git, &H::branch(state), oid(&state.base)?, log(H::KIND))?;
             git.cherry_pick_into_worktree(commit)?;
             let files = state.conflict.iter().map(|c| c.path.clone()).collect();
             Ok(hooks.stopped(record, files))
@@ -290,6 +293,7 @@ pub(crate) fn dry_run<H: Hooks>(
 fn log(kind: Kind) -> &'static str {
     match kind {
         Kind::CherryPick => "verda-patch: cherry-pick",
+        Kind::Propose => "verda-patch: propose",
         _ => "verda-patch: rebase",
     }
 }
@@ -408,7 +412,7 @@ pub(crate) fn skip<H: Hooks>(
     let state = &mut record.payload;
     if state.current().is_some() {
         git.cleanup_state()?;
-        custom_source::move_worktree(&git, H::BRANCH, oid(&state.base)?, log(H::KIND))?;
+        custom_source::move_worktree(&git, &H::branch(state), oid(&state.base)?, log(H::KIND))?;
         hooks.done(ws, &git, state, Outcome::Skipped)?;
         state.done += 1;
         state.conflict.clear();
@@ -471,7 +475,7 @@ pub(crate) fn abort<H: Hooks>(ws: &Workspace, project: &str) -> Result<()> {
             }
             remove_written_files(&git, &commits)?;
             let log = format!("{} --abort", log(H::KIND));
-            custom_source::move_worktree(&git, H::BRANCH, target, &log)?;
+            custom_source::move_worktree(&git, &H::branch(state), target, &log)?;
             for (name, id) in refs {
                 git.set_ref(name, id, &log)?;
             }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::custom_source::{self, APPLIED_REF, BRANCH, PIN_REF, unexported_commits};
 use super::journal::{self, Kind, Step};
 use super::pick::PickProgress;
+use super::propose::ProposeProgress;
 use super::rebase::RebaseProgress;
 use super::series::Category;
 use super::{AppliedState, Queue};
@@ -113,10 +114,9 @@ pub struct ProjectStatus {
     /// An apply or export that was killed (or failed) half-way, outside a
     /// rebase (which finishes or undoes its own).
     pub interrupted: Option<Interrupted>,
-    /// A `propose` stopped on a conflict: the patch (series entry) whose
-    /// forward-port waits in `.verda/propose/<project>`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub propose_stopped: Option<String>,
+    /// A propose stopped on a conflict (or interrupted): the patch and the
+    /// work tree its forward-port waits in.
+    pub propose: Option<ProposeProgress>,
     /// What to run next, if anything.
     pub advice: Option<String>,
 }
@@ -204,11 +204,13 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
     };
     let rebase = super::rebase::progress(ws, project)?;
     let cherry_pick = super::pick::progress(ws, project)?;
+    let propose = super::propose::progress(ws, project)?;
     // A rebase or cherry-pick covers a step it was running when it was
-    // killed: its `--continue` and `--abort` finish or undo that too.
+    // killed: its `--continue` and `--abort` finish or undo that too. An
+    // apply killed beside a propose is its own.
     let pending = journal::pending(ws, project)?;
     let step = match &pending {
-        Some(p) if matches!(p.kind, Kind::Rebase | Kind::CherryPick) => None,
+        Some(p) if p.kind.covers_steps() => None,
         _ => Step::load(ws, project)?,
     };
     let interrupted = step.as_ref().map(|m| Interrupted {
@@ -219,7 +221,14 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
     });
     let rel = ws.rel(&ws.custom_source(project));
     let advice = match &pending {
-        Some(p) if matches!(p.kind, Kind::Rebase | Kind::CherryPick) => {
+        Some(p) if p.kind == Kind::Propose => Some(match &propose {
+            Some(s) if !s.stopped_on.is_empty() => format!(
+                "resolve the conflict in {} and `git add`, then {}",
+                s.worktree, p.recover
+            ),
+            _ => format!("a propose in {project} did not finish; {}", p.recover),
+        }),
+        Some(p) if p.kind.covers_steps() => {
             let stopped = match (&rebase, &cherry_pick) {
                 (Some(r), _) => r.stopped_on.is_some(),
                 (None, Some(c)) => !c.stopped_on.1.is_empty(),
@@ -241,15 +250,8 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
         Some(p) => Some(p.recover.to_string()),
         None => advice,
     };
-    let propose_stopped = super::propose::stopped_patch(ws, project);
-    let advice = match (&propose_stopped, advice) {
-        (Some(patch), None) => Some(format!(
-            "the propose of {patch} stopped on a conflict; resolve it in .verda/propose/{project} and `git add`, then `verda-patch propose --continue --project {project}` (or --abort)"
-        )),
-        (_, advice) => advice,
-    };
     Ok(ProjectStatus {
-        propose_stopped,
+        propose,
         project: project.to_string(),
         source: upstream.describe(),
         pin: spec.pin.clone(),
