@@ -97,6 +97,10 @@ pub struct HarnessRun {
     pub placement_version: Option<String>,
     pub max_placement_results: u64,
     pub workers: usize,
+    /// Starting placement and loading the fleet into it (not part of any
+    /// call's time).
+    #[serde(default)]
+    pub placement_setup_seconds: f64,
     /// Claims made (PUT /allocations, or the fake's check) and those
     /// placement refused (the scheduler then tried the next host); of the
     /// refused, those refused for a concurrent update (409).

@@ -78,6 +78,8 @@ pub struct Run {
     pub placement_version: Option<String>,
     pub max_placement_results: u64,
     pub workers: usize,
+    /// Starting placement and loading the fleet (outside every call).
+    pub placement_setup_seconds: f64,
     /// Placements are compared with upstream's only when deterministic:
     /// one worker and host_subset_size 1 without shuffling.
     pub deterministic: bool,
@@ -273,6 +275,7 @@ fn build_run(profile: &Profile, measured: Measured, upstream: Option<&[Call]>) -
         placement_version: run.placement_version.clone(),
         max_placement_results: run.max_placement_results,
         workers: run.workers,
+        placement_setup_seconds: run.placement_setup_seconds,
         deterministic,
         nova_module_path: run.nova_module_path.clone(),
         seconds,
@@ -746,6 +749,7 @@ mod tests {
                 placement_version: Some("13.0.1".into()),
                 max_placement_results: 1000,
                 workers,
+                placement_setup_seconds: 1.0,
                 claims: calls.iter().map(|c| c.scheduled).sum(),
                 claims_refused: 0,
                 claim_conflicts: 0,
