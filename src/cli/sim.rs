@@ -12,7 +12,7 @@ use super::{Context, print_json};
 /// real nova code, upstream vs patched.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  verda-patch sim                                  the default profile (seconds with a warm venv)\n  verda-patch sim --hosts 2000 --instances 650     the field incident: upstream past the RPC timeout\n  verda-patch sim --hosts 10000 --instances 5000 --skip-upstream\n  verda-patch sim --scale 250,500,1000,2000 --report sim.html\n\nVariants: upstream (the pinned release), weigher-cache ([filter_scheduler] weigher_cache),\nweigh-first ([filter_scheduler] scheduling_strategy = weigh-first), both on custom-source."
+    after_help = "Examples:\n  verda-patch sim                                  the default profile, real placement in process\n  verda-patch sim --hosts 2000 --instances 650     the field incident (placement returns at most 1000 hosts)\n  verda-patch sim --hosts 2000 --instances 650 --max-placement-results 2000\n  verda-patch sim --hosts 10000 --instances 5000 --skip-upstream --placement fake\n  verda-patch sim --workers 4                      4 scheduler requests at once, one placement\n  verda-patch sim --scale 250,500,1000,2000 --report sim.html\n\nA fresh clone needs no `apply` first: sim builds custom-source when it is missing.\n\nVariants: upstream (the pinned release), weigher-cache ([filter_scheduler] weigher_cache),\nweigh-first ([filter_scheduler] scheduling_strategy = weigh-first), both on custom-source."
 )]
 pub struct Args {
     /// The project (default: the only one).
