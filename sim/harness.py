@@ -102,6 +102,8 @@ class Simulation(object):
         self.claims = 0
         self.claims_refused = 0
         self.claim_conflicts = 0
+        # The first refusals placement gave, as it worded them.
+        self.refusals = []
         # The fake cell database: instances per project, as
         # (user_id, flavor) pairs.
         self.instances = {}
@@ -484,8 +486,17 @@ class Simulation(object):
                 if name == 'put' and url.startswith('/allocations/'):
                     sim.note_claim(response.status_code == 204)
                     if response.status_code == 409:
+                        try:
+                            error = response.json()['errors'][0]
+                        except Exception:
+                            error = {'code': None, 'detail': response.text}
                         with sim.lock:
-                            sim.claim_conflicts += 1
+                            if error.get('code') == 'placement.concurrent_update':
+                                sim.claim_conflicts += 1
+                            if len(sim.refusals) < 5:
+                                sim.refusals.append(
+                                    '%s: %s' % (error.get('code'),
+                                                error.get('detail', '')[:300]))
                 return response
             return call
 
@@ -766,6 +777,7 @@ class Simulation(object):
             'claims': self.claims,
             'claims_refused': self.claims_refused,
             'claim_conflicts': self.claim_conflicts,
+            'claim_refusals': self.refusals,
             'over_allocated_hosts': over_allocated,
             'placement_over_allocated_providers': placement_over,
             'calls': calls,

@@ -103,10 +103,14 @@ pub struct HarnessRun {
     pub placement_setup_seconds: f64,
     /// Claims made (PUT /allocations, or the fake's check) and those
     /// placement refused (the scheduler then tried the next host); of the
-    /// refused, those refused for a concurrent update (409).
+    /// refused, those refused for a concurrent update (409 with
+    /// `placement.concurrent_update`; the rest were over capacity).
     pub claims: u64,
     pub claims_refused: u64,
     pub claim_conflicts: u64,
+    /// The first refusals (at most 5), as placement worded them.
+    #[serde(default)]
+    pub claim_refusals: Vec<String>,
     /// Hosts whose state ended past a capacity (CPU, RAM, disk at the
     /// allocation ratios, PCI devices), and providers whose usage placement
     /// reports past its capacity (real placement only).

@@ -105,6 +105,8 @@ pub struct Run {
     pub claims: u64,
     pub claims_refused: u64,
     pub claim_conflicts: u64,
+    /// The first refusals (at most 5), as placement worded them.
+    pub claim_refusals: Vec<String>,
     /// Hosts past a capacity at the end, as the scheduler's host states
     /// and as placement's usages say (must both be 0).
     pub over_allocated_hosts: u64,
@@ -288,6 +290,7 @@ fn build_run(profile: &Profile, measured: Measured, upstream: Option<&[Call]>) -
         claims: run.claims,
         claims_refused: run.claims_refused,
         claim_conflicts: run.claim_conflicts,
+        claim_refusals: run.claim_refusals.clone(),
         over_allocated_hosts: run.over_allocated_hosts,
         placement_over_allocated_providers: run.placement_over_allocated_providers,
         extrapolated: sample_of.is_some(),
@@ -753,6 +756,7 @@ mod tests {
                 claims: calls.iter().map(|c| c.scheduled).sum(),
                 claims_refused: 0,
                 claim_conflicts: 0,
+                claim_refusals: Vec::new(),
                 over_allocated_hosts: 0,
                 placement_over_allocated_providers: 0,
                 calls,
