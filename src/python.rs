@@ -52,6 +52,21 @@ pub fn venv(
     tree: &Path,
     progress: &dyn Progress,
 ) -> Result<Venv> {
+    venv_with(ws, project, spec, tree, &[], progress)
+}
+
+/// The project's virtualenv with `extra` requirement specifiers (e.g.
+/// `openstack-placement>=13,<14`) installed beside its requirement files,
+/// under the same constraints; cached apart from the plain one (the
+/// specifiers are part of the cache key).
+pub fn venv_with(
+    ws: &Workspace,
+    project: &str,
+    spec: &TestSpec,
+    tree: &Path,
+    extra: &[&str],
+    progress: &dyn Progress,
+) -> Result<Venv> {
     let python = spec.python.clone().unwrap_or_else(|| "python3".into());
     let mut hasher = Sha256::new();
     hasher.update(python.as_bytes());
@@ -74,6 +89,10 @@ pub fn venv(
     for file in &spec.requirements {
         hasher.update(file.as_bytes());
         hasher.update(fsutil::read(&tree.join(file))?);
+    }
+    for requirement in extra {
+        hasher.update(b"extra\0");
+        hasher.update(requirement.as_bytes());
     }
     let key: String = crate::hex(&hasher.finalize()[..8]);
     let dir = ws.cache_dir().join("venv").join(format!("{project}-{key}"));
@@ -99,6 +118,7 @@ pub fn venv(
     for file in &spec.requirements {
         pip.arg("-r").arg(file);
     }
+    pip.args(extra);
     run(&mut pip, &format!("installing {project}'s requirements"))?;
     std::fs::rename(&building, &dir).at(&dir)?;
     progress.end();

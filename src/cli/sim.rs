@@ -12,7 +12,7 @@ use super::{Context, print_json};
 /// real nova code, upstream vs patched.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  verda-patch sim                                  the default profile (seconds with a warm venv)\n  verda-patch sim --hosts 2000 --instances 650     the field incident: upstream past the RPC timeout\n  verda-patch sim --hosts 10000 --instances 5000 --skip-upstream\n  verda-patch sim --scale 250,500,1000,2000 --report sim.html\n\nVariants: upstream (the pinned release), weigher-cache ([filter_scheduler] weigher_cache),\nweigh-first ([filter_scheduler] scheduling_strategy = weigh-first), both on custom-source."
+    after_help = "Examples:\n  verda-patch sim                                  the default profile, real placement in process\n  verda-patch sim --hosts 2000 --instances 650     the field incident (placement returns at most 1000 hosts)\n  verda-patch sim --hosts 2000 --instances 650 --max-placement-results 2000\n  verda-patch sim --hosts 10000 --instances 5000 --skip-upstream --placement fake\n  verda-patch sim --workers 4                      4 scheduler requests at once, one placement\n  verda-patch sim --scale 250,500,1000,2000 --report sim.html\n\nA fresh clone needs no `apply` first: sim builds custom-source when it is missing.\n\nVariants: upstream (the pinned release), weigher-cache ([filter_scheduler] weigher_cache),\nweigh-first ([filter_scheduler] scheduling_strategy = weigh-first), both on custom-source."
 )]
 pub struct Args {
     /// The project (default: the only one).
@@ -36,6 +36,19 @@ pub struct Args {
     /// run (labelled; placements are then not compared).
     #[arg(long)]
     skip_upstream: bool,
+    /// Placement: `real` (openstack-placement in process, SQLite) or `fake`
+    /// (every host with room, no database: fast, for very large fleets;
+    /// labelled in every output).
+    #[arg(long, value_parser = ["real", "fake"], default_value = "real")]
+    placement: String,
+    /// Scheduler requests served at once, on one shared request stream
+    /// (overrides the profile; default 1).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// `[scheduler] max_placement_results` (overrides the profile; nova's
+    /// default 1000).
+    #[arg(long, value_name = "N")]
+    max_placement_results: Option<u64>,
     /// Write the HTML report (with charts) to FILE.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
@@ -66,9 +79,21 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
     if let Some(seed) = args.seed {
         profile.seed = seed;
     }
+    if let Some(workers) = args.workers {
+        profile.scheduler.workers = workers;
+    }
+    if let Some(limit) = args.max_placement_results {
+        profile.scheduler.max_placement_results = limit;
+    }
+    profile.scheduler.placement = args.placement.clone();
     if profile.hosts == 0 || profile.instances == 0 || args.scale.contains(&0) {
         return Err(Error::Usage(
             "hosts and instances must be at least 1".into(),
+        ));
+    }
+    if profile.scheduler.workers == 0 || profile.scheduler.max_placement_results == 0 {
+        return Err(Error::Usage(
+            "--workers and --max-placement-results must be at least 1".into(),
         ));
     }
     let progress = context.progress();
@@ -78,9 +103,22 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
         scale: args.scale,
     };
     if !args.json {
+        let scheduler = &profile.scheduler;
         context.say(format!(
-            "{project} sim: {} hosts, bursts of {} instances, profile {name} (seed {})",
-            profile.hosts, profile.instances, profile.seed
+            "{project} sim: {} hosts, bursts of {} instances, profile {name} (seed {}); \
+             placement {}{}, max_placement_results {}, {} worker{}",
+            profile.hosts,
+            profile.instances,
+            profile.seed,
+            scheduler.placement,
+            if scheduler.placement == "fake" {
+                " (FAKE: every host with room, no claims database)"
+            } else {
+                " (openstack-placement in process)"
+            },
+            scheduler.max_placement_results,
+            scheduler.workers,
+            if scheduler.workers == 1 { "" } else { "s" }
         ));
     }
     let report = simulate(&setup, &profile, &name, &options, progress.as_ref())?;
@@ -141,9 +179,62 @@ fn print_text(context: &Context, ws: &verda_patch::manifest::Workspace, report: 
         ));
     }
     context.say(
-        "speedup: all calls / the slowest call, against upstream (wall time); \
-         cpu: the slowest call's CPU time, against upstream's",
+        "speedup: all calls / the slowest call, against upstream (wall time, end to end: \
+         placement included); cpu: the slowest call's CPU time, against upstream's",
     );
+    context.say(format!(
+        "{:<14} {:>9} {:>9} {:>10} {:>10} {:>8} {:>8} {:>9} {:>9} {:>7}",
+        "variant",
+        "placement",
+        "limit",
+        "scheduler",
+        "placement",
+        "sched-x",
+        "cands",
+        "claims",
+        "refused",
+        "over"
+    ));
+    for run in &report.runs {
+        context.say(format!(
+            "{:<14} {:>9} {:>9} {:>10.3} {:>10.3} {:>8} {:>8} {:>9} {:>9} {:>7}",
+            run.variant,
+            if run.placement == "fake" {
+                "FAKE"
+            } else {
+                "real"
+            },
+            run.max_placement_results,
+            run.scheduler_seconds,
+            run.placement_seconds,
+            run.slowest_call_scheduler_speedup
+                .map_or_else(|| "-".into(), |x| format!("{x:.0}x")),
+            run.max_candidates
+                .map_or_else(|| "-".into(), |x| x.to_string()),
+            run.claims,
+            run.claims_refused,
+            run.over_allocated_hosts + run.placement_over_allocated_providers
+        ));
+    }
+    context.say(
+        "scheduler / placement: seconds of all calls in the scheduler's own work and in placement; \
+         sched-x: the slowest call's scheduler-only time against upstream's; cands: the most hosts \
+         placement returned to a call; over: hosts past a capacity (must be 0)",
+    );
+    if let Some(run) = report.runs.first() {
+        if run.workers > 1 {
+            context.say(format!(
+                "{} workers at once: placements are not deterministic and are not compared with upstream's",
+                run.workers
+            ));
+        }
+        if run.placement == "fake" {
+            context.say(
+                "FAKE placement: candidates are every host with room, claims a check of the host \
+                 state; placement's own time is not measured",
+            );
+        }
+    }
     if report.runs.iter().any(|r| r.extrapolated) {
         context.say("* extrapolated from a small upstream run (--skip-upstream)");
     }

@@ -2,6 +2,7 @@ use std::process::{Command, ExitCode};
 
 use verda_patch::python::{parse_stestr, touched_test_modules, venv};
 use verda_patch::queue::Queue;
+use verda_patch::sim::ensure_custom_source;
 use verda_patch::{Error, Result};
 
 use super::{Context, failed};
@@ -30,14 +31,10 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
             "verda-patch.toml has no [projects.{project}.test] table; add one (see README) to run its tests"
         ))
     })?;
-    let tree = ws.custom_source(&project);
-    if !tree.join(".git").exists() {
-        return Err(Error::Usage(format!(
-            "custom-source/{project} is not built; run `verda-patch apply {project}` first"
-        )));
-    }
-    let queue = Queue::load(&ws, &project)?;
     let progress = context.progress();
+    ensure_custom_source(&ws, &project, progress.as_ref())?;
+    let tree = ws.custom_source(&project);
+    let queue = Queue::load(&ws, &project)?;
     let env = venv(&ws, &project, &spec, &tree, progress.as_ref())?;
     let targets = if args.runner_args.is_empty() {
         touched_test_modules(&queue, &tree)

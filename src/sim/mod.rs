@@ -20,7 +20,8 @@ use crate::error::{Error, IoContext, Result};
 use crate::fsutil;
 use crate::manifest::Workspace;
 use crate::progress::Progress;
-use crate::python::venv;
+use crate::python::{Venv, venv_with};
+use crate::queue::apply::{ApplyOptions, apply, open_custom_source};
 use crate::upstream::Upstream;
 use profile::{Fleet, Profile};
 use report::{Report, ScalePoint};
@@ -34,6 +35,32 @@ pub const VARIANTS: [&str; 3] = ["upstream", "weigher-cache", "weigh-first"];
 /// Instances per burst in the upstream run that `--skip-upstream` measures
 /// and extrapolates from.
 pub const UPSTREAM_SAMPLE: usize = 20;
+
+/// What the harness needs beside nova's own requirements: placement of the
+/// 2025.1 series (nova 31's), in process behind wsgi-intercept, as nova's
+/// functional tests run it. Pinned further by the project's constraints.
+pub const SIM_PACKAGES: [&str; 2] = ["openstack-placement>=13.0.0,<14", "wsgi-intercept"];
+
+/// Build `custom-source/<project>` as `apply` would when it does not exist
+/// yet; leave an existing one as it is. A directory that verda-patch did
+/// not make is refused (by `apply`'s own check), never touched.
+///
+/// Returns whether it was built. Errors: those of `apply`.
+pub fn ensure_custom_source(
+    ws: &Workspace,
+    project: &str,
+    progress: &dyn Progress,
+) -> Result<bool> {
+    if open_custom_source(ws, project)?.is_some() {
+        return Ok(false);
+    }
+    let _lock = crate::lock::Lock::acquire(ws, "apply")?;
+    progress.note(&format!(
+        "custom-source/{project} is not built yet: applying the queue first"
+    ));
+    apply(ws, project, ApplyOptions::default(), progress)?;
+    Ok(true)
+}
 
 /// Where and with what the harness runs.
 pub struct Setup {
@@ -60,6 +87,35 @@ pub struct HarnessRun {
     pub filter_calls: u64,
     pub weigher_calls: u64,
     pub filter_violations: u64,
+    /// Each violation: the host, and the filters it failed at claim time.
+    #[serde(default)]
+    pub violations: Vec<serde_json::Value>,
+    /// `real` or `fake`.
+    pub placement: String,
+    /// openstack-placement's version (real placement only).
+    #[serde(default)]
+    pub placement_version: Option<String>,
+    pub max_placement_results: u64,
+    pub workers: usize,
+    /// Starting placement and loading the fleet into it (not part of any
+    /// call's time).
+    #[serde(default)]
+    pub placement_setup_seconds: f64,
+    /// Claims made (PUT /allocations, or the fake's check) and those
+    /// placement refused (the scheduler then tried the next host); of the
+    /// refused, those refused for a concurrent update (409 with
+    /// `placement.concurrent_update`; the rest were over capacity).
+    pub claims: u64,
+    pub claims_refused: u64,
+    pub claim_conflicts: u64,
+    /// The first refusals (at most 5), as placement worded them.
+    #[serde(default)]
+    pub claim_refusals: Vec<String>,
+    /// Hosts whose state ended past a capacity (CPU, RAM, disk at the
+    /// allocation ratios, PCI devices), and providers whose usage placement
+    /// reports past its capacity (real placement only).
+    pub over_allocated_hosts: u64,
+    pub placement_over_allocated_providers: u64,
     pub calls: Vec<report::Call>,
     pub held: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
 }
@@ -73,13 +129,9 @@ pub fn prepare(ws: &Workspace, project: &str, progress: &dyn Progress) -> Result
             "verda-patch.toml has no [projects.{project}.test] table: sim runs in its virtualenv"
         ))
     })?;
+    ensure_custom_source(ws, project, progress)?;
     let patched_tree = ws.custom_source(project);
-    if !patched_tree.join(".git").exists() {
-        return Err(Error::Usage(format!(
-            "custom-source/{project} is not built; run `verda-patch apply {project}` first"
-        )));
-    }
-    let env = venv(ws, project, &test, &patched_tree, progress)?;
+    let env: Venv = venv_with(ws, project, &test, &patched_tree, &SIM_PACKAGES, progress)?;
     let dir = ws.state_dir().join("sim");
     let upstream = Upstream::open(ws, project)?;
     let pin = upstream.resolve(ws, &spec.pin, progress)?;
@@ -208,6 +260,10 @@ pub fn run_harness(
         .arg(&fleet_file)
         .arg(&result_file)
         .env("PYTHONPATH", tree)
+        // Placement orders its candidates by sets of strings before it cuts
+        // them to nova's limit: the same string hashes in every run, so that
+        // every variant meets the same candidates.
+        .env("PYTHONHASHSEED", (fleet.seed % 4_294_967_295).to_string())
         .current_dir(&setup.dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

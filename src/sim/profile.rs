@@ -21,10 +21,57 @@ pub struct Profile {
     pub rpc_response_timeout: f64,
     pub long_rpc_timeout: f64,
     pub filters: Vec<String>,
+    /// Scheduler and placement settings (nova's defaults when absent).
+    #[serde(default)]
+    pub scheduler: SchedulerSpec,
     pub fleet: FleetSpec,
     pub flavors: Vec<FlavorSpec>,
     pub projects: Vec<ProjectSpec>,
     pub requests: Vec<RequestSpec>,
+}
+
+/// The profile's `[scheduler]` table: nova and placement options that
+/// change which hosts are considered and chosen, and how many scheduler
+/// requests run at once. Every field defaults to nova 31's default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchedulerSpec {
+    /// `[scheduler] max_placement_results`: the `limit` of the allocation
+    /// candidates query (nova's default 1000).
+    pub max_placement_results: u64,
+    /// placement's `[placement] randomize_allocation_candidates`.
+    pub randomize_allocation_candidates: bool,
+    /// `[filter_scheduler] host_subset_size` (default 1).
+    pub host_subset_size: u64,
+    /// `[filter_scheduler] shuffle_best_same_weighed_hosts`.
+    pub shuffle_best_same_weighed_hosts: bool,
+    /// `[filter_scheduler]` weigher multipliers by option name, e.g.
+    /// `image_props_weight_multiplier = 1.0`.
+    pub weigher_multipliers: BTreeMap<String, f64>,
+    /// Scheduler requests served at once (1: one after another).
+    pub workers: usize,
+    /// `real` (openstack-placement in process) or `fake` (every host with
+    /// room, no database): set by `sim --placement`, not by profiles.
+    #[serde(skip_deserializing, default = "real")]
+    pub placement: String,
+}
+
+fn real() -> String {
+    "real".into()
+}
+
+impl Default for SchedulerSpec {
+    fn default() -> SchedulerSpec {
+        SchedulerSpec {
+            max_placement_results: 1000,
+            randomize_allocation_candidates: false,
+            host_subset_size: 1,
+            shuffle_best_same_weighed_hosts: false,
+            weigher_multipliers: BTreeMap::new(),
+            workers: 1,
+            placement: real(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -140,6 +187,25 @@ impl Profile {
 
     fn validate(&self, file: &Path) -> Result<()> {
         let invalid = |message: String| Err(Error::invalid(file, None, message));
+        let scheduler = &self.scheduler;
+        if scheduler.max_placement_results == 0
+            || scheduler.host_subset_size == 0
+            || scheduler.workers == 0
+        {
+            return invalid(
+                "scheduler.max_placement_results, host_subset_size and workers must be at least 1"
+                    .into(),
+            );
+        }
+        if let Some(name) = scheduler
+            .weigher_multipliers
+            .keys()
+            .find(|name| !name.ends_with("_weight_multiplier"))
+        {
+            return invalid(format!(
+                "scheduler.weigher_multipliers: `{name}` is not a [filter_scheduler] *_weight_multiplier option"
+            ));
+        }
         let fleet = &self.fleet;
         if fleet.cells == 0 || fleet.availability_zones.is_empty() || fleet.aggregates_per_zone == 0
         {
@@ -293,6 +359,7 @@ impl Profile {
         Fleet {
             seed: self.seed,
             filters: self.filters.clone(),
+            scheduler: self.scheduler.clone(),
             pci_aliases: spec
                 .gpus
                 .iter()
@@ -326,6 +393,7 @@ impl Profile {
 pub struct Fleet {
     pub seed: u64,
     pub filters: Vec<String>,
+    pub scheduler: SchedulerSpec,
     pub pci_aliases: Vec<PciAlias>,
     pub cells: Vec<String>,
     pub aggregates: Vec<Aggregate>,

@@ -28,6 +28,17 @@ pub struct Call {
     /// host against the filters, progress), taken out of `seconds`.
     #[serde(default)]
     pub harness_seconds: f64,
+    /// Of `seconds`: time in placement (allocation candidates, claims,
+    /// waiting for placement) and the rest, the scheduler's own work
+    /// (filter, weigh, consume).
+    #[serde(default)]
+    pub placement_seconds: Option<f64>,
+    #[serde(default)]
+    pub scheduler_seconds: Option<f64>,
+    /// Hosts placement returned as candidates (at most
+    /// max_placement_results); none when placement was not asked.
+    #[serde(default)]
+    pub candidates: Option<u64>,
     /// CPU time of the call (the harness's own work taken out): unlike the
     /// wall time, hardly changed by other work on the machine.
     #[serde(default)]
@@ -62,11 +73,44 @@ pub struct Report {
 #[derive(Debug, Clone, Serialize)]
 pub struct Run {
     pub variant: String,
+    /// `real` (openstack-placement in process) or `fake`.
+    pub placement: String,
+    pub placement_version: Option<String>,
+    pub max_placement_results: u64,
+    pub workers: usize,
+    /// Starting placement and loading the fleet (outside every call).
+    pub placement_setup_seconds: f64,
+    /// Placements are compared with upstream's only when deterministic:
+    /// one worker and host_subset_size 1 without shuffling.
+    pub deterministic: bool,
     /// The `nova` package the harness imported.
     pub nova_module_path: String,
-    /// Sum of the select_destinations calls' wall times.
+    /// Sum of the select_destinations calls' wall times, end to end (what
+    /// the RPC callers wait for: placement included).
     pub seconds: f64,
     pub slowest_call_seconds: f64,
+    /// Of `seconds`: the scheduler's own work (filter, weigh, consume) and
+    /// placement's (allocation candidates, claims).
+    pub scheduler_seconds: f64,
+    pub placement_seconds: f64,
+    /// The scheduler's own part of the slowest call, and upstream's over
+    /// it: the scheduler-only ratio, beside the end-to-end one.
+    pub slowest_call_scheduler_seconds: f64,
+    pub slowest_call_scheduler_speedup: Option<f64>,
+    /// The most hosts placement returned to one call (capped by
+    /// max_placement_results).
+    pub max_candidates: Option<u64>,
+    /// Claims made, refused by placement (the next host was tried), and of
+    /// those refused for a concurrent update.
+    pub claims: u64,
+    pub claims_refused: u64,
+    pub claim_conflicts: u64,
+    /// The first refusals (at most 5), as placement worded them.
+    pub claim_refusals: Vec<String>,
+    /// Hosts past a capacity at the end, as the scheduler's host states
+    /// and as placement's usages say (must both be 0).
+    pub over_allocated_hosts: u64,
+    pub placement_over_allocated_providers: u64,
     /// `seconds` extrapolated from a smaller upstream run (`--skip-upstream`).
     pub extrapolated: bool,
     pub speedup_vs_upstream: Option<f64>,
@@ -91,6 +135,8 @@ pub struct Run {
     pub weigher_calls: u64,
     /// Selected hosts that failed an enabled filter when re-checked.
     pub filter_violations: u64,
+    /// Each: `{"host", "instance", "filters"}` (the filters it failed).
+    pub violations: Vec<serde_json::Value>,
     pub no_valid_host: usize,
     /// Whether this nova has the PCI device quota.
     pub pci_quota: bool,
@@ -135,15 +181,19 @@ impl Report {
                 r.seconds,
                 r.slowest_call_seconds,
                 r.slowest_call_cpu_seconds,
+                r.slowest_call_scheduler_seconds,
             )
         });
         for run in &mut runs {
-            if let Some((total, slowest, slowest_cpu)) = base.filter(|_| run.variant != "upstream")
+            if let Some((total, slowest, slowest_cpu, slowest_scheduler)) =
+                base.filter(|_| run.variant != "upstream")
             {
                 let ratio = |base: f64, this: f64| (this > 0.0 && base > 0.0).then(|| base / this);
                 run.speedup_vs_upstream = ratio(total, run.seconds);
                 run.slowest_call_speedup = ratio(slowest, run.slowest_call_seconds);
                 run.slowest_call_cpu_speedup = ratio(slowest_cpu, run.slowest_call_cpu_seconds);
+                run.slowest_call_scheduler_speedup =
+                    ratio(slowest_scheduler, run.slowest_call_scheduler_seconds);
             }
         }
         Report {
@@ -174,16 +224,35 @@ fn build_run(profile: &Profile, measured: Measured, upstream: Option<&[Call]>) -
         .collect();
     let seconds = times.iter().sum();
     let slowest = times.iter().copied().fold(0.0, f64::max);
-    let slowest_cpu = run
+    let slowest_call = run
         .calls
         .iter()
         .zip(&times)
         .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(c, _)| scaled(c, c.cpu_seconds.unwrap_or(0.0)))
+        .map(|(c, _)| c);
+    let slowest_cpu = slowest_call
+        .map(|c| scaled(c, c.cpu_seconds.unwrap_or(0.0)))
         .unwrap_or(0.0);
+    let slowest_scheduler = slowest_call
+        .map(|c| scaled(c, c.scheduler_seconds.or(c.seconds).unwrap_or(0.0)))
+        .unwrap_or(0.0);
+    let scheduler_seconds = run
+        .calls
+        .iter()
+        .map(|c| scaled(c, c.scheduler_seconds.or(c.seconds).unwrap_or(0.0)))
+        .sum();
+    let placement_seconds = run
+        .calls
+        .iter()
+        .map(|c| scaled(c, c.placement_seconds.unwrap_or(0.0)))
+        .sum();
+    let deterministic = run.workers == 1
+        && profile.scheduler.host_subset_size == 1
+        && !profile.scheduler.shuffle_best_same_weighed_hosts
+        && !profile.scheduler.randomize_allocation_candidates;
     let over = |limit: f64| times.iter().filter(|t| **t > limit).count();
     let (identical, compared) = match (upstream, &sample_of) {
-        (Some(base), None) if run.variant != "upstream" => {
+        (Some(base), None) if run.variant != "upstream" && deterministic => {
             let mut identical = 0;
             let mut compared = 0;
             // Only the same request can be placed the same: a request the
@@ -204,9 +273,26 @@ fn build_run(profile: &Profile, measured: Measured, upstream: Option<&[Call]>) -
     let gpu = gpu_quota(profile, &run);
     Run {
         variant: run.variant.clone(),
+        placement: run.placement.clone(),
+        placement_version: run.placement_version.clone(),
+        max_placement_results: run.max_placement_results,
+        workers: run.workers,
+        placement_setup_seconds: run.placement_setup_seconds,
+        deterministic,
         nova_module_path: run.nova_module_path.clone(),
         seconds,
         slowest_call_seconds: slowest,
+        scheduler_seconds,
+        placement_seconds,
+        slowest_call_scheduler_seconds: slowest_scheduler,
+        slowest_call_scheduler_speedup: None,
+        max_candidates: run.calls.iter().filter_map(|c| c.candidates).max(),
+        claims: run.claims,
+        claims_refused: run.claims_refused,
+        claim_conflicts: run.claim_conflicts,
+        claim_refusals: run.claim_refusals.clone(),
+        over_allocated_hosts: run.over_allocated_hosts,
+        placement_over_allocated_providers: run.placement_over_allocated_providers,
         extrapolated: sample_of.is_some(),
         speedup_vs_upstream: None,
         slowest_call_speedup: None,
@@ -223,6 +309,7 @@ fn build_run(profile: &Profile, measured: Measured, upstream: Option<&[Call]>) -
         filter_calls: run.filter_calls,
         weigher_calls: run.weigher_calls,
         filter_violations: run.filter_violations,
+        violations: run.violations.clone(),
         no_valid_host: run.calls.iter().filter(|c| c.error.is_some()).count(),
         pci_quota: run.has_pci_quota,
         gpu,
@@ -638,6 +725,9 @@ mod tests {
             scheduled: hosts.len() as u64,
             seconds: Some(0.5),
             harness_seconds: 0.0,
+            placement_seconds: Some(0.3),
+            scheduler_seconds: Some(0.2),
+            candidates: Some(2),
             cpu_seconds: Some(0.4),
             error: None,
             hosts: hosts.iter().map(|h| vec![h.to_string()]).collect(),
@@ -645,6 +735,10 @@ mod tests {
     }
 
     fn measured(variant: &str, calls: Vec<Call>, held: u64) -> Measured {
+        measured_with(variant, calls, held, 1)
+    }
+
+    fn measured_with(variant: &str, calls: Vec<Call>, held: u64, workers: usize) -> Measured {
         Measured {
             run: HarnessRun {
                 variant: variant.into(),
@@ -653,6 +747,18 @@ mod tests {
                 filter_calls: 1,
                 weigher_calls: 1,
                 filter_violations: 0,
+                violations: Vec::new(),
+                placement: "real".into(),
+                placement_version: Some("13.0.1".into()),
+                max_placement_results: 1000,
+                workers,
+                placement_setup_seconds: 1.0,
+                claims: calls.iter().map(|c| c.scheduled).sum(),
+                claims_refused: 0,
+                claim_conflicts: 0,
+                claim_refusals: Vec::new(),
+                over_allocated_hosts: 0,
+                placement_over_allocated_providers: 0,
                 calls,
                 held: [(
                     "ml-research".to_string(),
@@ -708,6 +814,54 @@ mod tests {
             (0, 1)
         );
         assert_eq!(cache.speedup_vs_upstream, Some(1.0));
+    }
+
+    #[test]
+    fn splits_time_and_compares_only_deterministic_runs() {
+        let profile = Profile::default_profile();
+        let mut fast = call("ml-research", "g1.a100x2", &["h1", "h2"], None);
+        fast.seconds = Some(0.35);
+        fast.scheduler_seconds = Some(0.05);
+        fast.placement_seconds = Some(0.3);
+        let report = Report::new(
+            &profile,
+            "t",
+            vec![
+                measured(
+                    "upstream",
+                    vec![call("ml-research", "g1.a100x2", &["h1", "h2"], None)],
+                    0,
+                ),
+                measured("weigher-cache", vec![fast.clone()], 0),
+            ],
+        );
+        let cache = &report.runs[1];
+        // End to end 0.5 / 0.35; scheduler only 0.2 / 0.05.
+        assert_eq!(cache.slowest_call_speedup, Some(0.5 / 0.35));
+        assert_eq!(cache.slowest_call_scheduler_speedup, Some(0.2 / 0.05));
+        assert_eq!(
+            (cache.scheduler_seconds, cache.placement_seconds),
+            (0.05, 0.3)
+        );
+        assert_eq!(cache.max_candidates, Some(2));
+        assert_eq!(cache.identical_to_upstream, Some(2));
+        // Two workers: the order requests meet hosts is the threads'; the
+        // same placements are not expected, so none are compared.
+        let report = Report::new(
+            &profile,
+            "t",
+            vec![
+                measured_with(
+                    "upstream",
+                    vec![call("ml-research", "g1.a100x2", &["h1", "h2"], None)],
+                    0,
+                    2,
+                ),
+                measured_with("weigher-cache", vec![fast], 0, 2),
+            ],
+        );
+        assert!(!report.runs[1].deterministic);
+        assert_eq!(report.runs[1].identical_to_upstream, None);
     }
 
     #[test]
