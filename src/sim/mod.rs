@@ -21,7 +21,8 @@ use crate::fsutil;
 use crate::manifest::Workspace;
 use crate::progress::Progress;
 use crate::python::{Venv, venv_with};
-use crate::queue::apply::{ApplyOptions, apply, open_custom_source};
+use crate::queue::apply::{ApplyOptions, apply};
+use crate::queue::custom_source;
 use crate::upstream::Upstream;
 use profile::{Fleet, Profile};
 use report::{Report, ScalePoint};
@@ -51,7 +52,7 @@ pub fn ensure_custom_source(
     project: &str,
     progress: &dyn Progress,
 ) -> Result<bool> {
-    if open_custom_source(ws, project)?.is_some() {
+    if custom_source::open(ws, project)?.is_some() {
         return Ok(false);
     }
     let _lock = crate::lock::Lock::acquire(ws, "apply")?;
