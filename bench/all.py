@@ -144,7 +144,7 @@ def bench_export(ctx):
     out = ctx.base / "format-patch"
     contenders = [
         ("verda-patch export", lambda: common.discard(ctx.repo / "patches" / "nova"),
-         lambda: verda(ctx, "export", "nova").sample),
+         lambda: verda(ctx, "export", "--force", "nova").sample),
         ("git format-patch", lambda: common.discard(out),
          lambda: common.measured(["git", "-C", ctx.am, *FORMAT_PATCH, "-o", out, f"{OLD}..HEAD"]).sample),
     ]
@@ -291,7 +291,7 @@ class Growth:
         common.settle(self.ctx.settle)  # git am of many patches deletes thousands of files
         samples.update(common.take_turns([
             ("verda-patch export", lambda: common.discard(self.repo / "patches" / "nova"),
-             lambda: common.measured([self.ctx.verda, "-q", "export", "nova"], cwd=self.repo).sample),
+             lambda: common.measured([self.ctx.verda, "-q", "export", "--force", "nova"], cwd=self.repo).sample),
             ("git format-patch", lambda: common.discard(self.out),
              lambda: common.measured(["git", "-C", self.am, *FORMAT_PATCH, "-o", self.out, f"{OLD}..HEAD"]).sample),
         ], self.ctx.runs))

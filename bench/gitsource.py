@@ -116,7 +116,7 @@ class GitSource:
         shutil.copytree(queue, pristine)
 
         samples = take_turns([
-            ("verda-patch export (git)", lambda: discard(queue), lambda: self.verda_run("export", "nova").sample),
+            ("verda-patch export (git)", lambda: discard(queue), lambda: self.verda_run("export", "--force", "nova").sample),
             ("git format-patch (git)", lambda: discard(out),
              lambda: measured(["git", "-C", self.am, *FORMAT_PATCH, "-o", out, f"{PIN}..HEAD"]).sample),
         ], self.runs)
