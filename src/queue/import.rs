@@ -224,7 +224,6 @@ pub fn import(
         added: Vec::new(),
     };
     let mut written: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    let mut new_patches = Vec::new();
     for item in incoming {
         number += 1;
         let path = format!(
@@ -253,22 +252,19 @@ pub fn import(
             }
             Err(e) => return Err(e),
         };
-        let bytes = normalised(&git, parent, &built, &loaded.patch)?;
-        if bytes.is_none() {
+        let Some(bytes) = normalised(&git, parent, &built, &loaded.patch)? else {
             return Err(fail(format!(
                 "changes nothing on the queue at its place ({}): it is already applied; nothing was imported",
                 place(&queue, at)
             )));
-        }
-        let bytes = bytes.unwrap_or_default();
+        };
         report.added.push(Imported {
             path: path.clone(),
             subject: loaded.patch.subject(),
             source: item.source.clone(),
             how: built.how.describe(),
         });
-        written.push((dir.join(&path), bytes.clone()));
-        new_patches.push(LoadedPatch { bytes, ..loaded });
+        written.push((loaded.file, bytes));
         parent = built.commit;
     }
     // The patches after the import point must still apply.

@@ -130,7 +130,7 @@ pub fn lint_queue_in(ws: &Workspace, queue: &Queue, files: &RepoFiles<'_>) -> Re
                 )),
             _ => {}
         }
-        if patch::Patch::git_am_reads_differently(&loaded.bytes).is_some() {
+        if patch::Patch::git_am_reads_differently(&loaded.bytes) {
             findings.push(Finding::warning(
                 file.clone(),
                 None,

@@ -85,17 +85,14 @@ impl Patch {
         read(bytes, Reader::Verda)
     }
 
-    /// The commit message `git am` would take from this file, when it is not
-    /// the one [`Patch::parse`] reads (a framed message git cuts or changes);
-    /// `None` when both agree or the file does not parse.
-    pub fn git_am_reads_differently(bytes: &[u8]) -> Option<String> {
-        let ours = read(bytes, Reader::Verda).ok()?;
-        let theirs = read(bytes, Reader::GitAm).ok();
-        match theirs {
-            Some(theirs) if theirs.message == ours.message => None,
-            Some(theirs) => Some(theirs.message),
-            None => Some(String::new()),
-        }
+    /// Whether `git am` would take another commit message from this file
+    /// than [`Patch::parse`] does (a framed message); false when both agree
+    /// or the file does not parse.
+    pub fn git_am_reads_differently(bytes: &[u8]) -> bool {
+        let Ok(ours) = read(bytes, Reader::Verda) else {
+            return false;
+        };
+        read(bytes, Reader::GitAm).map_or(true, |theirs| theirs.message != ours.message)
     }
 
     /// The first line of the message (1-based, with its text) where a mail
@@ -1015,10 +1012,7 @@ mod tests {
             let back = Patch::parse(&bytes).unwrap();
             assert_eq!(back.message(), message);
             assert_eq!(back.to_bytes(), bytes);
-            assert!(
-                Patch::git_am_reads_differently(&bytes).is_some(),
-                "{message:?}"
-            );
+            assert!(Patch::git_am_reads_differently(&bytes), "{message:?}");
         }
         // A message git reads back as it is gets no header.
         let plain = sample().to_bytes();
@@ -1027,7 +1021,7 @@ mod tests {
                 .unwrap()
                 .contains("X-Verda")
         );
-        assert_eq!(Patch::git_am_reads_differently(&plain), None);
+        assert!(!Patch::git_am_reads_differently(&plain));
         // A framed message edited by hand is an error naming the header.
         let mut patch = sample();
         patch.message = "S\n\na\n---\nb\n".into();
