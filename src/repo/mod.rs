@@ -1182,6 +1182,11 @@ impl Git {
 pub fn tune_libgit2() {
     // SAFETY: called at start-up, before any thread is spawned.
     let _ = unsafe { git2::opts::set_cache_object_limit(git2::ObjectType::Tree, 1 << 20) };
+    // libgit2 hashes every object it reads again to check its id (SHA-1 with
+    // collision detection: half of a 67-patch apply's instructions went
+    // there). git itself checks ids when objects arrive (fetch, fsck), not
+    // on every read; so do we.
+    git2::opts::strict_hash_verification(false);
 }
 
 /// The diff settings of an exported patch: 3 lines of context, full ids,
