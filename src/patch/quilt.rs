@@ -5,7 +5,7 @@
 //! field as a trailer and adds the trailers this project reads.
 
 use super::diff::split_lines;
-use super::mail::{Patch, PatchDate, Person};
+use super::mail::{Patch, PatchDate, Person, parse_person};
 use super::{PatchError, parse_diff, trim_end_git};
 
 /// Who and when, for a patch that does not say: the importer's identity and
@@ -140,11 +140,13 @@ pub fn from_quilt(bytes: &[u8], fallback: &Fallback) -> Result<Patch, PatchError
     };
 
     let author = match take(&["Author", "From"]) {
-        Some((key, value, line)) => parse_author(&value).ok_or_else(|| PatchError::BadHeader {
-            line,
-            header: key,
-            message: format!("expected \"Name <email>\", got \"{value}\""),
-        })?,
+        Some((key, value, line)) => {
+            parse_person(&value).map_err(|message| PatchError::BadHeader {
+                line,
+                header: key,
+                message,
+            })?
+        }
         None => fallback.author.clone(),
     };
     let date = take(&["Last-Update"])
@@ -258,16 +260,6 @@ fn field(text: &str) -> Option<(&str, &str)> {
     let (key, value) = text.split_once(':')?;
     (!key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         .then_some((key, value))
-}
-
-fn parse_author(value: &str) -> Option<Person> {
-    let value = value.trim();
-    let (name, email) = value.rsplit_once('<')?;
-    let email = email.strip_suffix('>')?.trim();
-    (!email.is_empty()).then(|| Person {
-        name: name.trim().trim_matches('"').to_string(),
-        email: email.to_string(),
-    })
 }
 
 /// DEP-3 `Last-Update: YYYY-MM-DD`, as midnight UTC.

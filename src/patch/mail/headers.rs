@@ -291,7 +291,7 @@ fn cleanup_space(text: &str) -> String {
     out
 }
 
-pub(super) fn parse_person(value: &str) -> Result<Person, String> {
+pub(crate) fn parse_person(value: &str) -> Result<Person, String> {
     let value = value.trim();
     let (name, email) = match value.rfind('<') {
         Some(lt) if value.ends_with('>') => {

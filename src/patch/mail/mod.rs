@@ -13,6 +13,7 @@ mod headers;
 mod mbox;
 mod write;
 
+pub(crate) use headers::parse_person;
 pub use mbox::{Mail, split_mbox};
 
 use super::diff::{RawLine, parse_diff_prefix, split_lines};
