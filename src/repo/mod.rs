@@ -8,6 +8,7 @@
 //! * `history.rs` reads revisions and history (`review`, upstream detection).
 
 mod binary_text;
+pub mod conflict;
 mod history;
 mod mirror;
 pub(crate) mod renames;
