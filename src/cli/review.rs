@@ -14,9 +14,15 @@ use super::{Context, failed};
 /// change), whether the queue still applies, lint findings. Writes nothing.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  verda-patch review                                 base: merge-base with the branch's upstream, else HEAD~1; head: the work tree\n  verda-patch review --base origin/main --format markdown -o review.md   a merge-request comment\n  verda-patch review --format junit -o review.xml    for CI dashboards\n\nExit 1 when a queue does not apply on its pin or a lint error is found."
+    after_help = "Examples:\n  verda-patch review                                 base: merge-base with the branch's upstream, else HEAD~1; head: the work tree\n  verda-patch review HEAD~1 HEAD                     the last commit, e.g. an upgrade made by `rebase --to`\n  verda-patch review --base origin/main --format markdown -o review.md   a merge-request comment\n  verda-patch review --format junit -o review.xml    for CI dashboards\n\nExit 1 when a queue does not apply on its pin or a lint error is found."
 )]
 pub struct Args {
+    /// The patch-repo revision to compare with (same as --base).
+    #[arg(value_name = "BASE", conflicts_with = "base")]
+    base_rev: Option<String>,
+    /// The revision to review (same as --head).
+    #[arg(value_name = "HEAD", conflicts_with = "head")]
+    head_rev: Option<String>,
     /// The patch-repo revision to compare with (default: the merge-base
     /// with the current branch's upstream, else HEAD~1).
     #[arg(long, value_name = "REV")]
@@ -40,8 +46,8 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
     let ws = context.workspace()?;
     let progress = context.progress();
     let options = ReviewOptions {
-        base: args.base,
-        head: args.head,
+        base: args.base.or(args.base_rev),
+        head: args.head.or(args.head_rev),
     };
     let model = review(&ws, &options, progress.as_ref())?;
     let color = args.output.is_none()

@@ -1,17 +1,22 @@
-//! The interdiff of an edited patch's *effective* change, like `git
-//! range-diff` does for commits: both versions are applied (in memory) and
-//! the resulting files are compared, not the patch texts. A file that one
-//! result has at another path is shown as a rename, with its edit.
+//! The interdiff of an edited patch. When the code below the patch is the
+//! same in both queues, its *effective* change is compared: both versions
+//! are applied (in memory) and the resulting files are compared, not the
+//! patch texts, like `git range-diff` does for commits; a file that one
+//! result has at another path is shown as a rename, with its edit. When
+//! the code below moved, results would mix upstream's drift into the
+//! patch's change, so the patch texts are compared instead (`patchdiff`),
+//! with what a human resolved beyond the automatic merge (`resolution`).
 
 use std::collections::BTreeSet;
 
 use similar::{ChangeTag, TextDiff};
 
-use super::{Basis, DiffLine, DiffLineKind, FileDiff, Interdiff};
-use crate::error::{Error, Result};
+use super::{Basis, DiffLine, DiffLineKind, FileDiff, Interdiff, Resolution};
+use super::{patchdiff, resolution};
+use crate::error::Result;
 use crate::patch::parse_diff;
 use crate::queue::LoadedPatch;
-use crate::queue::build::{Built, apply_to_tree};
+use crate::queue::build::Built;
 use crate::repo::renames::RenameSide;
 use crate::repo::{Git, Oid, TreeFile};
 
@@ -19,34 +24,62 @@ use crate::repo::{Git, Oid, TreeFile};
 const CONTEXT: usize = 3;
 
 /// Compare what the old patch did (built as `old`) with what the new one
-/// does (built as `new`). When the code below the patch is the same in both
-/// queues the results compare directly; otherwise the old patch is replayed
-/// on the new queue first, so that only the patch's own rework shows.
+/// does (built as `new`): on the same base, the results; on a moved base,
+/// the patch texts, and the resolution when the old patch does not apply
+/// automatically on the new base.
 pub fn interdiff(
     git: &Git,
     old: (&Built, &LoadedPatch),
     new: (&Built, &LoadedPatch),
-) -> Result<Interdiff> {
+) -> Result<(Interdiff, Option<Resolution>)> {
     let old_after = git.commit_info(old.0.commit)?;
     let new_after = git.commit_info(new.0.commit)?;
     let old_below = parent_tree(git, &old_after.parents)?;
     let new_below = parent_tree(git, &new_after.parents)?;
-    let (basis, from) = if old_below == new_below {
-        (Basis::SameBase, old_after.tree)
-    } else {
-        match apply_to_tree(git, new_below, old.1) {
-            Ok((tree, _)) => (Basis::Replayed, tree),
-            Err(Error::PatchFailed { .. }) => (Basis::Results, old_after.tree),
-            Err(e) => return Err(e),
-        }
-    };
+    if old_below == new_below {
+        let files = results_diff(git, old_after.tree, new_after.tree, old.1, new.1)?;
+        return Ok((
+            Interdiff {
+                basis: Basis::SameBase,
+                files,
+            },
+            None,
+        ));
+    }
+    let files = patchdiff::patch_diff(&old.1.patch.diff, &new.1.patch.diff);
+    let resolution = resolution::resolution(
+        git,
+        old.1,
+        old.0.commit,
+        old_below,
+        new_below,
+        new_after.tree,
+    )?;
+    Ok((
+        Interdiff {
+            basis: Basis::Patch,
+            files,
+        },
+        resolution,
+    ))
+}
+
+/// The files the two versions of a patch touch, compared between their
+/// results `from` and `to` (built on the same base).
+fn results_diff(
+    git: &Git,
+    from: Oid,
+    to: Oid,
+    old: &LoadedPatch,
+    new: &LoadedPatch,
+) -> Result<Vec<FileDiff>> {
     // A file on one side only may be the other side's file renamed: the
     // pairs are found as git finds renames, and shown as one file.
     let mut sides = Vec::new();
     let (mut gone, mut came) = (Vec::new(), Vec::new());
-    for path in touched(old.1).union(&touched(new.1)) {
+    for path in touched(old).union(&touched(new)) {
         let before = git.file_at(from, path)?;
-        let after = git.file_at(new_after.tree, path)?;
+        let after = git.file_at(to, path)?;
         let side = |file: &TreeFile| RenameSide {
             path: path.clone(),
             id: file.id,
@@ -85,7 +118,15 @@ pub fn interdiff(
             None => files.extend(file_diff(path, &before, &after)),
         }
     }
-    Ok(Interdiff { basis, files })
+    Ok(files)
+}
+
+/// Whether the code below the patch is the same in both queues.
+pub fn same_below(git: &Git, old: &Built, new: &Built) -> Result<bool> {
+    let below = |built: &Built| -> Result<Oid> {
+        parent_tree(git, &git.commit_info(built.commit)?.parents)
+    };
+    Ok(below(old)? == below(new)?)
 }
 
 fn parent_tree(git: &Git, parents: &[Oid]) -> Result<Oid> {

@@ -9,7 +9,10 @@
 
 mod interdiff;
 mod pair;
+mod patchdiff;
+mod pin;
 pub mod render;
+mod resolution;
 
 use std::collections::BTreeSet;
 
@@ -27,6 +30,8 @@ use crate::queue::upstreamed::{Rule, UpstreamIndex};
 use crate::queue::{LoadedPatch, Queue, RepoFiles};
 use crate::repo::{Git, Oid};
 use crate::upstream::Upstream;
+
+pub use pin::{PinBump, UpstreamCommit};
 
 /// Version of the JSON document; bumped only on an incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -60,14 +65,38 @@ pub const SCHEMA_VERSION: u32 = 1;
 ///       "position": 1|null, "old_position": 3|null,     // 1-based series lines
 ///       "files": ["path", …],                           // files the patch touches
 ///       "message_diff": [DiffLine],                     // edited message, else []
-///       "interdiff": null | {"basis": "same-base"|"replayed"|"results",
-///                            "files": [{"path", "added", "removed", "lines": [DiffLine],
-///                                       "old_path": string|null,   // renamed from
-///                                       "similarity": 0..100|null}]},
+///       "interdiff": null | {"basis": "same-base"|"patch",
+///                            "files": [FileDiff]},  // [] when the change is the same
+///         // "same-base": the code below the patch is the same in both queues; the
+///         //   files the patch touches are compared between the two results (its
+///         //   effective change; a file moved is one FileDiff with old_path).
+///         // "patch": the code below moved (a pin bump, or earlier patches changed);
+///         //   the patch's diff on the new base against its diff on the old base, like
+///         //   `git range-diff`: each line's text is a line of the patch with its own
+///         //   sign ("+x", "-x", " x"), its kind how the patch changed ("removed": the
+///         //   old patch had it, "added": the new one has it). Only the patch's +/-
+///         //   lines are compared, so context and upstream's changes between the pins
+///         //   are never a change; context of the new patch is shown around changes.
+///         //   ("replayed" and "results", which compared results on a moved base,
+///         //   are no longer produced.)
+///       "resolution": null | {"files": [FileDiff]},
+///         // only for a patch that did not apply automatically on its new base (the
+///         // old patch tried there as `rebase` tries it, recorded resolutions left
+///         // out): per conflicting file, the automatic merge's text with its diff3
+///         // conflict markers (as the user got it) against the new patch's result;
+///         // a FileDiff with no lines when the file has no such text (binary)
 ///       "note": string|null,         // why an edited patch has no interdiff
 ///       "gerrit": string             // with `gerrit`: "under review on master, patch set 7 (url)",
 ///                                    // "not proposed", …; absent when Gerrit did not answer
 ///     }],
+///     "pin_bump": null | {           // the pin moved: upstream summarised, not diffed
+///       "old": "31.0.0", "new": "32.0.0",
+///       "commits": 412|null,         // commits in new and not in old; null without history
+///       "files": 1234,               // files that differ between the pins' trees
+///       "history": null|"no history (PyPI source)",
+///       "log": [{"id": "<40 hex>", "short": "<10 hex>", "subject",
+///                "url": string|null}]},  // all commits, newest first; url on
+///                                        // opendev.org, github.com, GitLab
 ///     "apply": null | {"ok": bool, "applied": 3, "total": 4, "pin_commit": "<hex>"},
 ///     "queue": [{"position", "path", "file", "subject",
 ///                "applies": "applied"|"failed"|"not-tried"|"unknown"}],
@@ -76,6 +105,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 ///                "why": "upstream merged its Change-Id", "commit": "<hex>"|null}]
 ///   }]
 /// }
+/// FileDiff = {"path", "added", "removed", "lines": [DiffLine],
+///             "old_path": string|null,   // renamed from
+///             "similarity": 0..100|null}
 /// DiffLine = {"kind": "hunk"|"context"|"added"|"removed", "text": "line without newline"}
 /// ```
 #[derive(Debug, Serialize)]
@@ -137,6 +169,8 @@ pub struct ProjectReview {
     pub changed: bool,
     pub unchanged: usize,
     pub changes: Vec<PatchChange>,
+    /// When the pin moved: upstream's commits and files between the pins.
+    pub pin_bump: Option<PinBump>,
     pub apply: Option<ApplyCheck>,
     pub queue: Vec<QueueEntry>,
     pub findings: Vec<Finding>,
@@ -169,6 +203,8 @@ pub struct PatchChange {
     pub files: Vec<String>,
     pub message_diff: Vec<DiffLine>,
     pub interdiff: Option<Interdiff>,
+    /// For a patch that needed a hand resolution on its new base.
+    pub resolution: Option<Resolution>,
     pub note: Option<String>,
     /// Its changes on upstream Gerrit (`under review on master, patch set
     /// 7 (url)`, `not proposed`), for a project with `gerrit`.
@@ -182,10 +218,18 @@ pub struct PatchChange {
 pub enum Basis {
     /// The code below the patch is the same in both queues.
     SameBase,
-    /// The old patch replayed on the new queue, against the new patch.
-    Replayed,
-    /// The old patch does not apply on the new queue: both results compared.
-    Results,
+    /// The code below the patch moved (a pin bump, or earlier patches
+    /// changed): the patch's diff on the new base against its diff on the
+    /// old base, changed lines only (see `patchdiff`).
+    Patch,
+}
+
+/// What a human did beyond the automatic merge, for a patch that did not
+/// apply automatically on its new base: per conflicting file, the merge's
+/// text with its conflict markers against the new patch's result.
+#[derive(Debug, Serialize)]
+pub struct Resolution {
+    pub files: Vec<FileDiff>,
 }
 
 #[derive(Debug, Serialize)]
@@ -509,6 +553,7 @@ fn review_project(
         changed: false,
         unchanged: 0,
         changes: Vec::new(),
+        pin_bump: None,
         apply: None,
         queue: Vec::new(),
         findings: Vec::new(),
@@ -642,6 +687,25 @@ fn review_project(
         }
         _ => None,
     };
+    if let (Some(old), Some(new), Some(old_commit), Some(new_commit)) =
+        (&result.base_pin, &result.pin, base_pin_commit, pin_commit)
+    {
+        if old != new {
+            let url = head
+                .ws
+                .manifest
+                .projects
+                .get(project)
+                .and_then(|s| s.git.as_deref());
+            result.pin_bump = Some(pin::summarise(
+                &memory,
+                &upstream.source,
+                url,
+                (old, old_commit),
+                (new, new_commit),
+            )?);
+        }
+    }
     let base_built = match base_pin_commit {
         Some(commit) => {
             let patches = &base_queue.patches;
@@ -764,6 +828,7 @@ fn patch_change(
         files: files_of(new),
         message_diff: Vec::new(),
         interdiff: None,
+        resolution: None,
         note: None,
         gerrit: None,
     };
@@ -788,11 +853,10 @@ fn patch_change(
         if old.patch.diff != new.patch.diff {
             match (built.old, built.new) {
                 (Some(old_built), Some(new_built)) => {
-                    change.interdiff = Some(interdiff::interdiff(
-                        git,
-                        (old_built, old),
-                        (new_built, new),
-                    )?);
+                    let (interdiff, resolution) =
+                        interdiff::interdiff(git, (old_built, old), (new_built, new))?;
+                    change.interdiff = Some(interdiff);
+                    change.resolution = resolution;
                 }
                 (_, None) => {
                     change.note =
@@ -804,8 +868,13 @@ fn patch_change(
                 }
             }
         } else {
+            // The same diff text: the same change, whatever is below it.
+            let basis = match (built.old, built.new) {
+                (Some(old), Some(new)) if interdiff::same_below(git, old, new)? => Basis::SameBase,
+                _ => Basis::Patch,
+            };
             change.interdiff = Some(Interdiff {
-                basis: Basis::SameBase,
+                basis,
                 files: Vec::new(),
             });
         }
@@ -843,6 +912,7 @@ fn removed_changes(base: &Queue, paired: &[Option<usize>]) -> Vec<PatchChange> {
             files: files_of(old),
             message_diff: Vec::new(),
             interdiff: None,
+            resolution: None,
             note: None,
             gerrit: None,
         })
