@@ -13,6 +13,11 @@
 //! is still the same change); context of the new patch is shown around each
 //! change for orientation, never as a change.
 //!
+//! A second one: a run of added or removed lines that a diff program could
+//! have written one or more lines lower (its first line equals the context
+//! line after it) is compared at its lowest place (`slide_down`), so that
+//! the same change written at two heights on two bases is no change.
+//!
 //! Each line's `text` holds the patch's own line with its sign (`+x`, `-x`,
 //! ` x`), its `kind` says how the patch changed: `removed` the old patch had
 //! it, `added` the new one has it — range-diff's `-+x` / `++x`.
@@ -22,7 +27,7 @@ use std::collections::BTreeMap;
 use similar::{Algorithm, DiffOp, capture_diff_slices};
 
 use super::{DiffLine, DiffLineKind, FileDiff};
-use crate::patch::{BinaryPatch, FileChange, FilePatch, LineKind, parse_diff};
+use crate::patch::{BinaryPatch, FileChange, FilePatch, Line, LineKind, parse_diff};
 
 /// Lines of unchanged patch text kept around each change.
 const CONTEXT: usize = 3;
@@ -109,7 +114,9 @@ fn flatten(file: &FilePatch, lines: &[&[u8]]) -> FileText {
             key: None,
             hunk: header,
         });
-        for line in &hunk.lines {
+        let mut lines = hunk.lines.clone();
+        slide_down(&mut lines);
+        for line in &lines {
             let sign = match line.kind {
                 LineKind::Context => b' ',
                 LineKind::Add => b'+',
@@ -135,6 +142,37 @@ fn flatten(file: &FilePatch, lines: &[&[u8]]) -> FileText {
         header: describe(file),
         items,
         binary: file.binary.clone(),
+    }
+}
+
+/// Move each run of added (or removed) lines as far down its hunk as the
+/// context after it allows: a run whose first line equals the context line
+/// after it is the same change one line lower (`+a +b +x` then ` x` is ` x`
+/// then `+a +b +x` when `a` is `x`). Diff programs slide such runs as their
+/// heuristics and the surrounding code suggest, so the same change on two
+/// bases may be written at two heights; compared in one canonical place it
+/// is no change.
+fn slide_down(lines: &mut [Line]) {
+    let mut start = 0;
+    while start < lines.len() {
+        let kind = lines[start].kind;
+        let mut end = start;
+        while end < lines.len() && lines[end].kind == kind {
+            end += 1;
+        }
+        if kind != LineKind::Context {
+            while end < lines.len()
+                && lines[end].kind == LineKind::Context
+                && lines[end].text == lines[start].text
+                && lines[end].newline == lines[start].newline
+            {
+                lines[start].kind = LineKind::Context;
+                lines[end].kind = kind;
+                start += 1;
+                end += 1;
+            }
+        }
+        start = end;
     }
 }
 
@@ -453,5 +491,23 @@ mod tests {
             ["-+x", "-\\ No newline at end of file", "++x"]
         );
         assert_eq!((files[0].added, files[0].removed), (1, 1));
+    }
+
+    /// nova's `nova/conf/quota.py` on 31.0.0 and 32.0.0: the same option
+    /// added before a `"""),` line, which git's diff put at the block's end
+    /// on one base and at its start on the other.
+    #[test]
+    fn a_block_written_one_line_higher_is_the_same_change() {
+        let old = diff(
+            "@@ -1,3 +1,5 @@\n * -1 to disable\n+    cfg.IntOpt('pci'),\n+\"\"\"),\n \"\"\"),\n end\n",
+        );
+        let new = diff(
+            "@@ -1,3 +1,5 @@\n * -1 to disable\n+\"\"\"),\n+    cfg.IntOpt('pci'),\n \"\"\"),\n end\n",
+        );
+        assert!(patch_diff(&old, &new).is_empty());
+        // Lines in another order are a change.
+        let ab = diff("@@ -1,2 +1,4 @@\n x\n+a\n+b\n y\n");
+        let ba = diff("@@ -1,2 +1,4 @@\n x\n+b\n+a\n y\n");
+        assert_eq!(changes(&patch_diff(&ab, &ba)), ["++b", "-+b"]);
     }
 }
