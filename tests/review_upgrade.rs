@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Fixture, edit, fixture, git, git_command};
+use common::{Fixture, edit, fixture, git, git_command, write};
 
 /// The resolved line the release engineer writes for bugfix/0002.
 const RESOLVED: &str = "scheduler line 20 (fixed, v2-aware)";
@@ -277,4 +277,92 @@ fn the_text_report_of_an_upgrade_labels_patch_diff_resolution_and_pin_bump() {
     let (code, markdown, stderr) = fx.run(&["review", "HEAD~1", "HEAD", "--format", "markdown"]);
     assert_eq!(code, 0, "{stderr}");
     insta::assert_snapshot!("review-upgrade-markdown", markdown);
+}
+
+/// A gzipped tar of `files` under `name-version/`, as an sdist.
+fn sdist(name: &str, version: &str, files: &[(&str, &str)]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (path, content) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        let path = format!("{name}-{version}/{path}");
+        tar.append_data(&mut header, path, content.as_bytes())
+            .unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &tar.into_inner().unwrap()).unwrap();
+    gz.finish().unwrap()
+}
+
+/// A PyPI project has no history to list: the pin bump says so and counts
+/// the files that differ between the two releases.
+#[test]
+fn a_pypi_pin_bump_counts_files_and_says_there_is_no_history() {
+    use sha2::{Digest, Sha256};
+    let fx = Fixture {
+        tmp: tempfile::tempdir().unwrap(),
+    };
+    let dir = fx.root().join("index/tiny");
+    std::fs::create_dir_all(&dir).unwrap();
+    let releases = [
+        (
+            "1.0",
+            vec![("setup.py", "v = '1.0'\n"), ("tiny/core.py", "X = 1\n")],
+        ),
+        (
+            "1.1",
+            vec![
+                ("setup.py", "v = '1.1'\n"),
+                ("tiny/core.py", "X = 1\n"),
+                ("tiny/greet.py", "HI = 1\n"),
+            ],
+        ),
+    ];
+    let mut files = Vec::new();
+    for (version, content) in &releases {
+        let bytes = sdist("tiny", version, content);
+        let filename = format!("tiny-{version}.tar.gz");
+        std::fs::write(dir.join(&filename), &bytes).unwrap();
+        let digest: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        files.push(serde_json::json!({
+            "filename": filename,
+            "url": format!("file://{}", dir.join(&filename).display()),
+            "hashes": {"sha256": digest},
+        }));
+    }
+    let page = serde_json::json!({"meta": {"api-version": "1.1"}, "name": "tiny", "files": files});
+    std::fs::write(dir.join("index.json"), page.to_string()).unwrap();
+    let manifest = |pin: &str| {
+        format!(
+            "[projects.tiny]\npypi = \"tiny\"\nindex = \"file://{}\"\npin = \"{pin}\"\n",
+            fx.root().join("index").display()
+        )
+    };
+    write(&fx.repo().join("verda-patch.toml"), &manifest("1.0"));
+    write(&fx.repo().join("patches/tiny/series"), "");
+    fx.commit_patch_repo();
+    write(&fx.repo().join("verda-patch.toml"), &manifest("1.1"));
+    git(&fx.repo(), &["commit", "-q", "-am", "tiny 1.1"]);
+
+    let review = json(&fx, &["review", "HEAD~1", "HEAD", "--format", "json"]);
+    let bump = &review["projects"][0]["pin_bump"];
+    assert_eq!(bump["old"], "1.0");
+    assert_eq!(bump["new"], "1.1");
+    assert_eq!(bump["commits"], serde_json::Value::Null);
+    assert_eq!(bump["files"], 2, "setup.py and tiny/greet.py: {bump:#}");
+    assert_eq!(bump["history"], "no history (PyPI source)");
+    assert_eq!(bump["log"], serde_json::json!([]));
+    let (code, text, stderr) = fx.run(&["review", "HEAD~1", "HEAD"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        text.contains(
+            "  upstream 1.0 -> 1.1: 2 file(s) changed; no history (PyPI source) (summarised, not diffed)\n"
+        ),
+        "{text}"
+    );
 }
