@@ -366,3 +366,86 @@ fn a_pypi_pin_bump_counts_files_and_says_there_is_no_history() {
         "{text}"
     );
 }
+
+/// A pin bump on a known forge (opendev.org, reached through the user's
+/// `insteadOf`) over 25 upstream commits: JSON lists all with links to the
+/// forge, text the newest 20 and how many more.
+#[test]
+fn a_pin_bump_lists_upstream_commits_with_forge_links_capped_in_text() {
+    let fx = fixture();
+    let url = "https://opendev.org/openstack/demo";
+    let config = fx.root().join("gitconfig");
+    write(
+        &config,
+        &format!(
+            "[url \"file://{}\"]\n\tinsteadOf = {url}\n",
+            fx.upstream().display()
+        ),
+    );
+    let manifest = |pin: &str| format!("[projects.demo]\ngit = \"{url}\"\npin = \"{pin}\"\n");
+    write(&fx.repo().join("verda-patch.toml"), &manifest("1.0"));
+    fx.commit_patch_repo();
+    for i in 1..=25 {
+        write(
+            &fx.upstream().join("README"),
+            &format!("demo upstream {i}\n"),
+        );
+        git(
+            &fx.upstream(),
+            &["commit", "-q", "-am", &format!("Step {i}")],
+        );
+    }
+    git(&fx.upstream(), &["tag", "2.0"]);
+    write(&fx.repo().join("verda-patch.toml"), &manifest("2.0"));
+    git(&fx.repo(), &["commit", "-q", "-am", "demo 2.0"]);
+
+    let run = |args: &[&str]| {
+        let output = fx
+            .verda(args)
+            .env("GIT_CONFIG_GLOBAL", &config)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let review: serde_json::Value =
+        serde_json::from_str(&run(&["review", "HEAD~1", "HEAD", "--format", "json"])).unwrap();
+    let bump = &review["projects"][0]["pin_bump"];
+    assert_eq!(bump["commits"], 25);
+    assert_eq!(bump["files"], 1);
+    let log = bump["log"].as_array().unwrap();
+    assert_eq!(log.len(), 25);
+    let newest = git(&fx.upstream(), &["rev-parse", "2.0^{commit}"]);
+    assert_eq!(log[0]["id"], newest.as_str());
+    assert_eq!(log[0]["subject"], "Step 25");
+    assert_eq!(log[0]["url"], format!("{url}/commit/{newest}").as_str());
+
+    let text = run(&["review", "HEAD~1", "HEAD"]);
+    assert!(
+        text.contains(
+            "  upstream 1.0 -> 2.0: 25 commit(s), 1 file(s) changed (summarised, not diffed)\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "    {} Step 25 <{url}/commit/{newest}>\n",
+            &newest[..10]
+        )),
+        "{text}"
+    );
+    assert!(text.contains(" Step 6 <"), "{text}");
+    assert!(!text.contains(" Step 5 <"), "{text}");
+    assert!(
+        text.contains("    ... and 5 more (--format json lists them all)\n"),
+        "{text}"
+    );
+    let markdown = run(&["review", "HEAD~1", "HEAD", "--format", "markdown"]);
+    assert!(
+        markdown.contains(&format!(
+            "- [`{}`]({url}/commit/{newest}) Step 25\n",
+            &newest[..10]
+        )),
+        "{markdown}"
+    );
+}

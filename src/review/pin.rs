@@ -3,11 +3,14 @@
 //! request's; a reviewer wants to know how far the queue moved and where to
 //! read upstream's history, with links where the forge is known.
 
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
 use serde::Serialize;
 
 use crate::error::Result;
 use crate::manifest::Source;
-use crate::repo::{Git, Oid, short};
+use crate::repo::{CommitInfo, Git, Oid, short};
 
 /// What moving a project's pin brings from upstream.
 #[derive(Debug, Serialize)]
@@ -60,7 +63,7 @@ pub fn summarise(
         Source::Pypi { .. } => bump.history = Some("no history (PyPI source)".into()),
         Source::Git { .. } => {
             let forge = url.and_then(forge_commit_url);
-            for info in git.commits_between(old_commit, new_commit)? {
+            for info in newest_first(git.commits_between(old_commit, new_commit)?) {
                 let id = info.id.to_string();
                 bump.log.push(UpstreamCommit {
                     short: short(info.id),
@@ -73,6 +76,40 @@ pub fn summarise(
         }
     }
     Ok(bump)
+}
+
+/// `commits` in `git log` order: every commit before its parents, the
+/// latest committed first among those ready (commits of one second, as a
+/// scripted history has, still come out child before parent).
+fn newest_first(commits: Vec<CommitInfo>) -> Vec<CommitInfo> {
+    let index: HashMap<Oid, usize> = commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    let mut children = vec![0usize; commits.len()];
+    for commit in &commits {
+        for parent in &commit.parents {
+            if let Some(&p) = index.get(parent) {
+                children[p] += 1;
+            }
+        }
+    }
+    // Ready commits by (time, earlier in the walk first).
+    let mut ready: BinaryHeap<(i64, Reverse<usize>)> = (0..commits.len())
+        .filter(|&i| children[i] == 0)
+        .map(|i| (commits[i].committed, Reverse(i)))
+        .collect();
+    let mut order = Vec::with_capacity(commits.len());
+    while let Some((_, Reverse(i))) = ready.pop() {
+        order.push(i);
+        for parent in &commits[i].parents {
+            if let Some(&p) = index.get(parent) {
+                children[p] -= 1;
+                if children[p] == 0 {
+                    ready.push((commits[p].committed, Reverse(p)));
+                }
+            }
+        }
+    }
+    let mut slots: Vec<Option<CommitInfo>> = commits.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// The prefix of a commit's web address on the forge of a git URL (the
