@@ -179,14 +179,29 @@ fn slide_down(lines: &mut [Line]) {
 /// The file patches of a diff text by path (the new path, else the old).
 fn files(diff: &[u8]) -> BTreeMap<String, FileText> {
     let lines: Vec<&[u8]> = diff.split(|&b| b == b'\n').collect();
-    parse_diff(diff)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|f| {
-            let path = f.new_path.clone().or_else(|| f.old_path.clone())?;
-            Some((path, flatten(f, &lines)))
-        })
-        .collect()
+    let mut files: BTreeMap<String, FileText> = BTreeMap::new();
+    for file in parse_diff(diff).unwrap_or_default() {
+        let Some(path) = file.new_path.clone().or_else(|| file.old_path.clone()) else {
+            continue;
+        };
+        let text = flatten(&file, &lines);
+        match files.get_mut(&path) {
+            // A path the patch names twice (a rename chain): one sequence.
+            Some(seen) => {
+                let offset = seen.items.len();
+                seen.header = format!("{} {}", seen.header, text.header);
+                seen.items.extend(text.items.into_iter().map(|mut item| {
+                    item.hunk += offset;
+                    item
+                }));
+                seen.binary = seen.binary.take().or(text.binary);
+            }
+            None => {
+                files.insert(path, text);
+            }
+        }
+    }
+    files
 }
 
 /// The change of a patch between two versions of its diff text, per file;
