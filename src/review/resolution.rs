@@ -16,15 +16,11 @@ use crate::repo::{Conflict, Git, Oid};
 
 /// The labels of the markers, as the user saw them in custom-source when
 /// `rebase` stopped (libgit2's cherry-pick: the ancestor's, `HEAD`, and the
-/// picked commit's short id and subject).
+/// picked commit's short id and summary: its first paragraph on one line).
 fn labels(git: &Git, commit: Oid) -> Result<[String; 3]> {
-    let subject = git
-        .commit_info(commit)?
-        .message
-        .lines()
-        .next()
-        .unwrap_or("")
-        .to_string();
+    let message = git.commit_info(commit)?.message;
+    let summary = message.trim_start().split("\n\n").next().unwrap_or("");
+    let subject = summary.lines().map(str::trim).collect::<Vec<_>>().join(" ");
     let hex = commit.to_string();
     Ok([
         "ancestor".into(),
