@@ -276,6 +276,72 @@ pub fn constraints_mismatch(
         .map(|pin| (theirs, pin)))
 }
 
+/// After `project`'s pin moved from `old_pin` (by `rebase`): constraints
+/// that name the old series move to the new series' vendored file when the
+/// patch repo has one (the manifest is rewritten), else a warning says what
+/// to do. Returns the line for the rebase report, `None` when nothing
+/// concerns the constraints (no test table, same series, or they name none).
+pub fn follow_series(ws: &mut Workspace, project: &str, old_pin: &str) -> Result<Option<String>> {
+    let spec = ws.project(project)?.clone();
+    let Some(constraints) = spec.test.as_ref().and_then(|t| t.constraints.clone()) else {
+        return Ok(None);
+    };
+    let releases = Releases::load(ws)?;
+    let deliverable = releases.deliverable_of(project, &spec);
+    let series = |pin: &str| {
+        deliverable
+            .and_then(|d| releases.series_of(d, pin))
+            .map(|s| s.number.clone())
+    };
+    let (old, new) = (series(old_pin), series(&spec.pin));
+    if old.is_some() && old == new {
+        return Ok(None);
+    }
+    let pin = &spec.pin;
+    let named = match &constraints {
+        Constraints::Named(rule) if rule == SERIES_CONSTRAINTS => {
+            return Ok(Some(match (&old, &new) {
+                (_, Some(new)) => format!(
+                    "constraints follow the series: {} -> {new}",
+                    old.as_deref().unwrap_or("?")
+                ),
+                (_, None) => format!(
+                    "warning: constraints = \"series\", but the releases snapshot has no series for \
+                     {project} {pin}; run `verda-patch releases refresh` before `verda-patch test {project}`"
+                ),
+            }));
+        }
+        Constraints::Named(path) => path.clone(),
+        Constraints::Url { url, .. } => url.clone(),
+    };
+    let Some(theirs) = series_named_in(&named, &releases) else {
+        return Ok(None);
+    };
+    let Some(new) = new else {
+        return Ok(Some(format!(
+            "warning: constraints {named} are {theirs}'s, and the releases snapshot does not know \
+             {project} {pin}'s series; check them, or run `verda-patch releases refresh`"
+        )));
+    };
+    if theirs == new {
+        return Ok(None);
+    }
+    if let Constraints::Named(path) = &constraints {
+        let moved = path.replace(&theirs, &new);
+        if moved != *path && ws.root.join(&moved).is_file() {
+            ws.set_constraints(project, &moved)?;
+            return Ok(Some(format!("constraints moved: {path} -> {moved}")));
+        }
+    }
+    Ok(Some(format!(
+        "warning: constraints {named} are {theirs}'s, but {project} {pin} is {new}, and the patch repo \
+         has no {}; vendor it from openstack/requirements stable/{new}, or set \
+         `constraints = \"series\"` in [projects.{project}.test] (`verda-patch test {project}` \
+         refuses the mismatch until then)",
+        vendored_constraints(&new)
+    )))
+}
+
 /// A resolved constraints file.
 pub struct ResolvedConstraints {
     /// Where it came from, for messages.
@@ -456,6 +522,135 @@ pub fn parse_stestr(output: &str) -> Option<Counts> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::progress::Silent;
+
+    /// A patch repo with nova pinned to `pin`, its constraints `constraints`,
+    /// and the vendored files `vendored`.
+    fn workspace(
+        pin: &str,
+        constraints: &str,
+        vendored: &[&str],
+    ) -> (tempfile::TempDir, Workspace) {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = format!(
+            "[projects.nova]\npypi = \"nova\"\npin = \"{pin}\"\n[projects.nova.test]\nconstraints = {constraints}\n"
+        );
+        std::fs::write(dir.path().join("verda-patch.toml"), manifest).unwrap();
+        for series in vendored {
+            let file = dir.path().join(vendored_constraints(series));
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, format!("oslo.db==={series}\n")).unwrap();
+        }
+        let ws = Workspace::load(dir.path()).unwrap();
+        (dir, ws)
+    }
+
+    fn source(ws: &Workspace) -> (ConstraintsSource, Option<String>) {
+        let spec = ws.project("nova").unwrap().test.clone().unwrap();
+        constraints_source(ws, "nova", &spec).unwrap().unwrap()
+    }
+
+    #[test]
+    fn series_constraints_follow_the_pin() {
+        let both = ["2025.1", "2025.2"];
+        let (_d, ws) = workspace("31.0.0", "\"series\"", &both);
+        assert_eq!(
+            source(&ws),
+            (
+                ConstraintsSource::File("constraints/upper-constraints-2025.1.txt".into()),
+                Some("2025.1".into())
+            )
+        );
+        let (_d, ws) = workspace("32.1.0", "\"series\"", &both);
+        assert_eq!(
+            source(&ws),
+            (
+                ConstraintsSource::File("constraints/upper-constraints-2025.2.txt".into()),
+                Some("2025.2".into())
+            )
+        );
+        let spec = ws.project("nova").unwrap().test.clone().unwrap();
+        let text = resolve_constraints(&ws, "nova", &spec, &Silent)
+            .unwrap()
+            .unwrap()
+            .text;
+        assert_eq!(text, "oslo.db===2025.2\n");
+        // Not vendored: opendev's stable branch, no sum recorded yet.
+        let (_d, ws) = workspace("32.1.0", "\"series\"", &[]);
+        assert_eq!(
+            source(&ws).0,
+            ConstraintsSource::Url {
+                url: "https://opendev.org/openstack/requirements/raw/branch/stable/2025.2/upper-constraints.txt".into(),
+                sha256: None
+            }
+        );
+    }
+
+    #[test]
+    fn a_constraints_path_or_url_names_its_series() {
+        let (_d, ws) = workspace(
+            "32.0.0",
+            "\"constraints/upper-constraints-2025.1.txt\"",
+            &["2025.1"],
+        );
+        let spec = ws.project("nova").unwrap().test.clone().unwrap();
+        assert_eq!(
+            constraints_mismatch(&ws, "nova", &spec).unwrap(),
+            Some(("2025.1".into(), "2025.2".into()))
+        );
+        let (_d, ws) = workspace(
+            "31.0.0",
+            "\"constraints/upper-constraints-2025.1.txt\"",
+            &["2025.1"],
+        );
+        let spec = ws.project("nova").unwrap().test.clone().unwrap();
+        assert_eq!(constraints_mismatch(&ws, "nova", &spec).unwrap(), None);
+        let releases = Releases::load(&ws).unwrap();
+        assert_eq!(
+            series_named_in(
+                "https://x/raw/branch/stable/flamingo/upper-constraints.txt",
+                &releases
+            ),
+            Some("2025.2".into())
+        );
+        assert_eq!(series_named_in("constraints/pinned.txt", &releases), None);
+    }
+
+    #[test]
+    fn a_constraints_url_is_checked_against_its_sha256_and_cached() {
+        let (dir, _) = workspace("31.0.0", "\"series\"", &[]);
+        let file = dir.path().join("uc.txt");
+        std::fs::write(&file, "six===1.16.0\n").unwrap();
+        let good = crate::hex(&Sha256::digest(b"six===1.16.0\n"));
+        let url = format!("file://{}", file.display());
+        let table = |sum: &str| format!("{{ url = \"{url}\", sha256 = \"{sum}\" }}");
+        let (_d, ws) = workspace("31.0.0", &table(&"0".repeat(64)), &[]);
+        let spec = ws.project("nova").unwrap().test.clone().unwrap();
+        let err = resolve_constraints(&ws, "nova", &spec, &Silent)
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains(&format!(
+                "have sha256 {good}, but {} is recorded",
+                "0".repeat(64)
+            )),
+            "{err}"
+        );
+        let (_d, ws) = workspace("31.0.0", &table(&good), &[]);
+        let spec = ws.project("nova").unwrap().test.clone().unwrap();
+        let resolved = resolve_constraints(&ws, "nova", &spec, &Silent)
+            .unwrap()
+            .unwrap();
+        assert_eq!(resolved.text, "six===1.16.0\n");
+        // From the cache now, even with the file gone.
+        std::fs::remove_file(&file).unwrap();
+        let again = resolve_constraints(&ws, "nova", &spec, &Silent)
+            .unwrap()
+            .unwrap();
+        assert_eq!(again.text, "six===1.16.0\n");
+    }
+
     #[test]
     fn reads_stestr_totals() {
         let out = "======\nTotals\n======\nRan: 151 tests in 19.0 sec.\n - Passed: 149\n - Skipped: 1\n - Expected Fail: 0\n - Unexpected Success: 0\n - Failed: 1\n";

@@ -81,7 +81,10 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                 snapshot.source.commit, snapshot.source.date
             );
             for series in &snapshot.series {
-                let mut line = format!("{} {:<10} {}", series.number, series.name, series.status);
+                let mut line = format!(
+                    "{} {:<10} {:<13}",
+                    series.number, series.name, series.status
+                );
                 for (project, spec) in &ws.manifest.projects {
                     let Some(deliverable) = snapshot.deliverable_of(project, spec) else {
                         continue;
