@@ -583,3 +583,44 @@ fn nova_and_placement_from_pypi_upgrade_to_2025_2_in_one_command() {
         "{report}"
     );
 }
+
+/// Killed anywhere in an upgrade (at its start, in a project's rebase,
+/// between projects), `rebase --continue` finishes it: both projects end
+/// on their release, each patch carried once.
+#[test]
+fn an_upgrade_killed_anywhere_is_finished_by_continue() {
+    for point in [
+        "upgrade-started",
+        "rebase-state-saved",
+        "rebase-pin-moved",
+        "upgrade-project-done",
+    ] {
+        let fx = two_projects("none");
+        fx.crash(&["rebase", "--to", "2025.2"], point);
+        let (code, stdout, stderr) = fx.run(&["rebase", "--continue"]);
+        assert_eq!(code, 0, "{point}: {stdout}{stderr}");
+        assert_eq!(
+            (pin_of(&fx, "alpha"), pin_of(&fx, "beta")),
+            ("2.0.1".into(), "2.0.0".into()),
+            "{point}"
+        );
+        assert!(!upgrade_record(&fx).exists(), "{point}");
+        for project in ["alpha", "beta"] {
+            let patch = std::fs::read_to_string(fx.repo().join(format!(
+                "patches/{project}/feature/0001-change-line-10.patch"
+            )))
+            .unwrap();
+            assert!(
+                patch.contains(&format!("+{project} line 10 (ours)")),
+                "{point}: {patch}"
+            );
+            let custom = fx.repo().join("custom-source").join(project);
+            let log = git(&custom, &["log", "--format=%s", "patch-queue"]);
+            assert_eq!(
+                log.matches("Change ").count(),
+                1,
+                "{point}: {project}: {log}"
+            );
+        }
+    }
+}
