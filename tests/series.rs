@@ -333,6 +333,16 @@ fn a_release_override_and_an_unknown_series_or_project() {
         "{stderr}"
     );
 
+    // Never backwards: alpha already on 2.0.1 (2025.2) stays there with --first.
+    let pinned = manifest(&fx).replacen("pin = \"1.0.0\"", "pin = \"2.0.1\"", 1);
+    write(&fx.repo().join("verda-patch.toml"), &pinned);
+    let (code, stdout, stderr) = fx.run(&["rebase", "--to", "2025.2", "--first", "--dry-run"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("would upgrade to 2025.2 (flamingo):\n  alpha                2.0.1 -> 2.0.1 (already there)\n  beta                 1.0.0 -> 2.0.0\n"),
+        "{stdout}"
+    );
+
     // A project the snapshot does not know is named before anything starts.
     let mut text = manifest(&fx);
     text.push_str(

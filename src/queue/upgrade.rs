@@ -25,6 +25,7 @@ use crate::fsutil;
 use crate::manifest::Workspace;
 use crate::progress::Progress;
 use crate::upstream::releases::{Pick, Releases, Series};
+use crate::upstream::version_key;
 
 /// One project's place in the upgrade.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,6 +160,19 @@ pub fn plan(ws: &Workspace, options: &UpgradeOptions) -> Result<(Series, Vec<Map
                      --release {project}=VERSION, or leave it out by naming the projects to upgrade"
                 )));
             }
+        };
+        // Never backwards: a pin already past the series' pick stays.
+        let to = match &deliverable {
+            Some(d) if given.is_none() => {
+                let same_series =
+                    releases.series_of(d, &spec.pin).map(|s| &s.number) == Some(&series.number);
+                if same_series && version_key(&spec.pin) > version_key(&to) {
+                    spec.pin.clone()
+                } else {
+                    to
+                }
+            }
+            _ => to,
         };
         mapping.push(Mapped {
             project,
