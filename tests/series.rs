@@ -333,6 +333,25 @@ fn a_release_override_and_an_unknown_series_or_project() {
         "{stderr}"
     );
 
+    // A project that is no deliverable moves to its release spelled like
+    // a series (its tag `2025.2`).
+    git(&fx.root().join("alpha"), &["tag", "2025.2", "2.0.0"]);
+    let unknown = manifest(&fx).replace(
+        "[projects.alpha]\n",
+        "[projects.alpha]\ndeliverable = \"none\"\n",
+    );
+    write(&fx.repo().join("verda-patch.toml"), &unknown);
+    let (code, stdout, stderr) = fx.run(&["rebase", "alpha", "--to", "2025.2", "--dry-run"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("alpha: would rebase 1.0.0 -> 2025.2\n"),
+        "{stdout}"
+    );
+    write(
+        &fx.repo().join("verda-patch.toml"),
+        &unknown.replace("deliverable = \"none\"\n", ""),
+    );
+
     // Never backwards: alpha already on 2.0.1 (2025.2) stays there with --first.
     let pinned = manifest(&fx).replacen("pin = \"1.0.0\"", "pin = \"2.0.1\"", 1);
     write(&fx.repo().join("verda-patch.toml"), &pinned);

@@ -62,7 +62,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
     if let Some(series) = args
         .to
         .as_deref()
-        .map(|to| upgrade::series(&ws, to))
+        .map(|to| upgrade::series_for(&ws, to, args.project.as_deref()))
         .transpose()?
         .flatten()
     {

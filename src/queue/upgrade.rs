@@ -111,6 +111,25 @@ pub fn series(ws: &Workspace, name: &str) -> Result<Option<Series>> {
     Ok(Releases::load(ws)?.series(name).cloned())
 }
 
+/// What `rebase [PROJECT] --to <to>` means: the series `to` names, unless
+/// `project` is named and is no deliverable of the snapshot (then `to` is
+/// one of its releases, even one spelled like a series: a tag `2025.2`).
+pub fn series_for(ws: &Workspace, to: &str, project: Option<&str>) -> Result<Option<Series>> {
+    let releases = Releases::load(ws)?;
+    let Some(series) = releases.series(to) else {
+        return Ok(None);
+    };
+    if let Some(project) = project {
+        if releases
+            .deliverable_of(project, ws.project(project)?)
+            .is_none()
+        {
+            return Ok(None);
+        }
+    }
+    Ok(Some(series.clone()))
+}
+
 /// Every selected project and the release it moves to. A project the
 /// snapshot cannot map (no deliverable, no final release in the series)
 /// is an error naming it and the way out, before anything starts.
