@@ -3,12 +3,11 @@
 //! files), built once with OpenStack's upper-constraints, and the test
 //! modules the queue touches run with stestr (or pytest).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sha2::{Digest, Sha256};
-
-use std::io::Read;
 
 use crate::error::{Error, IoContext, Result};
 use crate::fsutil;

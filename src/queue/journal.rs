@@ -3,7 +3,7 @@
 //! operation; every writing operation asks it before its first write, and
 //! `status` reads it.
 //!
-//! Two slots per project, because a sequence runs steps:
+//! Two slots per project, because a sequence runs steps, and one above them:
 //!
 //! * the **step** (`apply`, `export`, `import`): `.verda/in-progress/<project>.json`,
 //!   written atomically before the step's first write and removed after its
@@ -17,6 +17,9 @@
 //!   runs `apply` and `export` as steps; its `--continue` / `--abort`
 //!   finish or undo a step it was killed in. A `propose` runs no step: it
 //!   works in a work tree of its own and writes one patch file.
+//! * the **upgrade** (`rebase --to <series>`, one per patch repo):
+//!   `.verda/journal/.upgrade.json`, above the rebase of the project it is
+//!   at (see the table and `upgrade.rs`).
 //!
 //! Crash points: `journal-backup-written`, `journal-record-saved`.
 
