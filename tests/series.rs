@@ -622,6 +622,7 @@ fn an_upgrade_killed_anywhere_is_finished_by_continue() {
         "upgrade-started",
         "rebase-state-saved",
         "rebase-pin-moved",
+        "upgrade-project-rebased",
         "upgrade-project-done",
     ] {
         let fx = two_projects("none");
@@ -634,6 +635,15 @@ fn an_upgrade_killed_anywhere_is_finished_by_continue() {
             "{point}"
         );
         assert!(!upgrade_record(&fx).exists(), "{point}");
+        // One report of both, however it was interrupted.
+        assert!(
+            stdout.contains("alpha: rebase 1.0.0 -> 2.0.1\n  feature/0001-change-line-10.patch            carried (clean)\n"),
+            "{point}: {stdout}"
+        );
+        assert!(
+            stdout.contains("beta: rebase 1.0.0 -> 2.0.0\n  feature/0001-change-line-10.patch            carried (clean)\n"),
+            "{point}: {stdout}"
+        );
         for project in ["alpha", "beta"] {
             let patch = std::fs::read_to_string(fx.repo().join(format!(
                 "patches/{project}/feature/0001-change-line-10.patch"

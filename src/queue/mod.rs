@@ -14,7 +14,7 @@
 //! | `rebase` | `rebase.rs` + `replay.rs` | `journal/<p>/` (record + backup) | `journal-*`, `rebase-state-saved`, `replay-*`, `rebase-worktree-moved`, `rebase-pin-moved`, and apply's and export's |
 //! | `cherry-pick` | `pick.rs` + `replay.rs` | `journal/<p>/` (record + backup) | `journal-*`, `replay-item-done`, `replay-resolution-taken`, `replay-aborted`, and apply's and export's |
 //! | `propose` | `propose.rs` + `replay.rs` | `journal/<p>/` (record + backup); its work tree `propose/<p>/` | `journal-*`, `replay-item-done`, `replay-resolution-taken`, `replay-aborted`, `propose-pushed`, `propose-recorded`, `propose-patch-written` |
-//! | `rebase --to <series>` | `upgrade.rs` (+ `rebase.rs` per project) | `journal/.upgrade.json` (one per patch repo: mapping, progress, finished projects), beside the project's rebase record | `upgrade-started`, `upgrade-project-done`, and rebase's |
+//! | `rebase --to <series>` | `upgrade.rs` (+ `rebase.rs` per project) | `journal/.upgrade.json` (one per patch repo: mapping, progress, finished projects), beside the project's rebase record | `upgrade-started`, `upgrade-project-rebased`, `upgrade-project-done`, and rebase's |
 //! | `status` | `status.rs` | reads `journal::pending` | — |
 //!
 //! Which operation may start while another is pending is the table in

@@ -276,17 +276,9 @@ fn run(
         let ws = Workspace::load(&ws.root)?;
         let pin = ws.project(&mapped.project)?.pin.clone();
         let finished = if pin == mapped.to {
-            // Already there (or its rebase finished before the upgrade
-            // could note it).
-            Finished {
-                project: mapped.project.clone(),
-                from: mapped.from.clone(),
-                to: mapped.to.clone(),
-                already: true,
-                results: Vec::new(),
-                report_file: None,
-                constraints: None,
-            }
+            // Already there, or its rebase finished before the upgrade
+            // could note it (killed in between): then its report says how.
+            finished_before(&ws, &mapped)
         } else {
             let options = RebaseOptions {
                 to: mapped.to.clone(),
@@ -297,11 +289,40 @@ fn run(
             if report.stopped.is_some() {
                 return Ok(stopped(record, report));
             }
+            crate::crash_point("upgrade-project-rebased");
             Finished::of(report)
         };
         note_finished(&ws, record, finished)?;
     }
     finish(ws, record)
+}
+
+/// A project found on its release: what its rebase by this upgrade
+/// reported (killed before the upgrade noted it), else already there.
+fn finished_before(ws: &Workspace, mapped: &Mapped) -> Finished {
+    /// The part of a rebase report the upgrade's report repeats.
+    #[derive(Deserialize)]
+    struct Saved {
+        results: Vec<PatchResult>,
+        constraints: Option<String>,
+    }
+    let file = ws.state_dir().join("reports").join(format!(
+        "rebase-{}-{}-to-{}.json",
+        mapped.project, mapped.from, mapped.to
+    ));
+    let saved = (mapped.from != mapped.to)
+        .then(|| std::fs::read(&file).ok())
+        .flatten()
+        .and_then(|bytes| serde_json::from_slice::<Saved>(&bytes).ok());
+    Finished {
+        project: mapped.project.clone(),
+        from: mapped.from.clone(),
+        to: mapped.to.clone(),
+        already: saved.is_none(),
+        report_file: saved.is_some().then_some(file),
+        constraints: saved.as_ref().and_then(|s| s.constraints.clone()),
+        results: saved.map(|s| s.results).unwrap_or_default(),
+    }
 }
 
 fn note_finished(ws: &Workspace, record: &mut Record<State>, finished: Finished) -> Result<()> {
