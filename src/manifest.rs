@@ -45,6 +45,11 @@ pub struct ProjectSpec {
     pub gerrit_ttl: Option<u64>,
     /// Seconds to wait for Gerrit to connect or answer (default 10).
     pub gerrit_timeout: Option<u64>,
+    /// The project's deliverable in OpenStack's release data
+    /// (`data/openstack-releases.json`), for `rebase --to <series>` and
+    /// `constraints = "series"`; default: the deliverable whose PyPI name
+    /// or repository matches the source, else the one named like the project.
+    pub deliverable: Option<String>,
 }
 
 /// `[projects.<name>.test]`: a Python project's test environment.
@@ -53,12 +58,27 @@ pub struct ProjectSpec {
 pub struct TestSpec {
     /// The interpreter that builds the virtualenv (default `python3`).
     pub python: Option<String>,
-    /// A pip constraints file in the patch repo (OpenStack's upper-constraints).
-    pub constraints: Option<String>,
+    /// OpenStack's upper-constraints the virtualenv is pinned by:
+    /// `"series"` (those of the pin's series), a file in the patch repo,
+    /// or `{ url = "…", sha256 = "…" }`.
+    pub constraints: Option<Constraints>,
     /// Requirement files in the project tree.
     #[serde(default = "default_requirements")]
     pub requirements: Vec<String>,
 }
+
+/// `constraints = …` of `[projects.<name>.test]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Constraints {
+    /// `"series"`, or a path relative to the patch repo root.
+    Named(String),
+    /// A download, checked against its sha256 (hex).
+    Url { url: String, sha256: String },
+}
+
+/// The `constraints` value that follows the pin's series.
+pub const SERIES_CONSTRAINTS: &str = "series";
 
 fn default_requirements() -> Vec<String> {
     vec!["requirements.txt".into(), "test-requirements.txt".into()]
@@ -221,25 +241,43 @@ impl Workspace {
     /// Set a project's pin in the manifest file, keeping its comments and
     /// layout, atomically.
     pub fn set_pin(&mut self, project: &str, pin: &str) -> Result<()> {
+        self.set_string(&[project], "pin", pin)
+    }
+
+    /// Set `constraints` of `[projects.<project>.test]` (a path or
+    /// `"series"`), keeping comments and layout, atomically.
+    pub fn set_constraints(&mut self, project: &str, constraints: &str) -> Result<()> {
+        self.set_string(&[project, "test"], "constraints", constraints)
+    }
+
+    /// Set string `key` of table `projects.<tables…>`, keeping the
+    /// value's comments, and reload the manifest.
+    fn set_string(&mut self, tables: &[&str], key: &str, value: &str) -> Result<()> {
         let file = self.manifest_path();
         let text = std::fs::read_to_string(&file).at(&file)?;
         let mut doc: toml_edit::DocumentMut = text
             .parse()
             .map_err(|e: toml_edit::TomlError| Error::invalid(&file, None, e.to_string()))?;
-        let table = doc
-            .get_mut("projects")
-            .and_then(|p| p.get_mut(project))
-            .and_then(|t| t.as_table_like_mut())
-            .ok_or_else(|| Error::invalid(&file, None, format!("no [projects.{project}] table")))?;
+        let mut item = doc.get_mut("projects");
+        for name in tables {
+            item = item.and_then(|t| t.get_mut(name));
+        }
+        let table = item.and_then(|t| t.as_table_like_mut()).ok_or_else(|| {
+            Error::invalid(
+                &file,
+                None,
+                format!("no [projects.{}] table", tables.join(".")),
+            )
+        })?;
         let decor = table
-            .get("pin")
+            .get(key)
             .and_then(|v| v.as_value())
             .map(|v| v.decor().clone());
-        let mut value = toml_edit::Value::from(pin);
+        let mut new = toml_edit::Value::from(value);
         if let Some(decor) = decor {
-            *value.decor_mut() = decor;
+            *new.decor_mut() = decor;
         }
-        table.insert("pin", toml_edit::Item::Value(value));
+        table.insert(key, toml_edit::Item::Value(new));
         crate::fsutil::write_atomic(&file, doc.to_string().as_bytes())?;
         *self = Workspace::load(&self.root)?;
         Ok(())

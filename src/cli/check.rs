@@ -3,7 +3,9 @@ use std::process::ExitCode;
 use verda_patch::Result;
 use verda_patch::queue::check::check;
 use verda_patch::queue::lint::Severity;
-use verda_patch::queue::rebase::{self, Outcome, RebaseOptions};
+use verda_patch::queue::rebase::{self, Outcome, PatchResult, RebaseOptions};
+use verda_patch::queue::upgrade::{self, UpgradeOptions};
+use verda_patch::upstream::releases::Pick;
 
 use super::{Context, failed, print_json};
 
@@ -16,8 +18,10 @@ pub struct Args {
     /// Projects (default: all).
     projects: Vec<String>,
     /// Forecast: dry-run a rebase of each project to REL (a release or a
-    /// branch tip) and exit 1 if a patch would conflict. Writes nothing.
-    #[arg(long, value_name = "REL")]
+    /// branch tip; an OpenStack series such as `2025.2` maps each project to
+    /// its newest release there, as `rebase --to 2025.2` does) and exit 1 if
+    /// a patch would conflict. Writes nothing.
+    #[arg(long, value_name = "REL|SERIES")]
     against: Option<String>,
     /// Print the result as JSON.
     #[arg(long)]
@@ -73,6 +77,30 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
 fn forecast(context: &Context, projects: &[String], release: &str, json: bool) -> Result<ExitCode> {
     let ws = context.workspace()?;
     let progress = context.progress();
+    if let Some(series) = upgrade::series(&ws, release)? {
+        let options = UpgradeOptions {
+            series: series.number,
+            projects: projects.to_vec(),
+            pick: Pick::Latest,
+            releases: Vec::new(),
+            keep: Vec::new(),
+            dry_run: true,
+        };
+        let report = upgrade::start(&ws, &options, progress.as_ref())?;
+        if json {
+            print_json(&report);
+        } else {
+            print!(
+                "{}",
+                super::rebase::mapping_text(&report.series, &report.mapping, true)
+            );
+            for project in &report.projects {
+                print!("{}", super::rebase::finished_text(project, true));
+            }
+        }
+        let results = report.projects.iter().flat_map(|p| &p.results);
+        return Ok(conflicts_verdict(results, release));
+    }
     let options = RebaseOptions {
         to: release.to_string(),
         dry_run: true,
@@ -89,14 +117,23 @@ fn forecast(context: &Context, projects: &[String], release: &str, json: bool) -
     if json {
         print_json(&reports);
     }
-    let conflicts = reports
-        .iter()
-        .flat_map(|r| &r.results)
+    Ok(conflicts_verdict(
+        reports.iter().flat_map(|r| &r.results),
+        release,
+    ))
+}
+
+/// Exit 1 when a forecast patch would conflict.
+fn conflicts_verdict<'a>(
+    results: impl Iterator<Item = &'a PatchResult>,
+    release: &str,
+) -> ExitCode {
+    let conflicts = results
         .filter(|r| matches!(r.outcome, Outcome::Conflict { .. }))
         .count();
     if conflicts > 0 {
         eprintln!("error: {conflicts} patch(es) would conflict on {release}");
-        return Ok(failed());
+        return failed();
     }
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }

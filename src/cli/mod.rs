@@ -12,6 +12,7 @@ mod init;
 mod list;
 mod propose;
 mod rebase;
+mod releases;
 mod review;
 mod sim;
 mod status;
@@ -62,6 +63,7 @@ enum Command {
     List(list::Args),
     Propose(propose::Args),
     Rebase(rebase::Args),
+    Releases(releases::Args),
     Sim(sim::Args),
     Status(status::Args),
     Test(test::Args),
@@ -233,6 +235,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => list::run(&context, args),
         Command::Propose(args) => propose::run(&context, args),
         Command::Rebase(args) => rebase::run(&context, args),
+        Command::Releases(args) => releases::run(&context, args),
         Command::Sim(args) => sim::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Test(args) => test::run(&context, args),

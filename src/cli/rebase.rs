@@ -1,23 +1,37 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use verda_patch::Result;
+use verda_patch::error::Recover;
+use verda_patch::manifest::Workspace;
+use verda_patch::progress::Progress;
 use verda_patch::queue::journal::{self, Kind};
-use verda_patch::queue::rebase::{self, Outcome, RebaseOptions, Report, short_hex};
+use verda_patch::queue::rebase::{self, Outcome, PatchResult, RebaseOptions, Report, short_hex};
+use verda_patch::queue::upgrade::{self, Finished, Mapped, UpgradeOptions, UpgradeReport};
+use verda_patch::upstream::releases::{Pick, Series};
+use verda_patch::{Error, Result};
 
 use super::{Context, print_json};
 
-/// Move a project's queue to a new upstream release, dropping what upstream merged.
+/// Move a project's queue to a new upstream release, dropping what upstream
+/// merged; or every project to its release in an OpenStack series.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  verda-patch rebase nova --to 32.0.0          move the queue; stops on a conflict (exit 3)\n  verda-patch rebase nova --to 32.0.0 --dry-run  the report only, nothing written\n  verda-patch rebase nova --continue            after resolving the conflict in custom-source/nova and `git add`"
+    after_help = "Examples:\n  verda-patch rebase nova --to 32.0.0          move the queue; stops on a conflict (exit 3)\n  verda-patch rebase nova --to 32.0.0 --dry-run  the report only, nothing written\n  verda-patch rebase nova --continue            after resolving the conflict in custom-source/nova and `git add`\n  verda-patch rebase --to 2025.2                every project to its release in 2025.2 (flamingo)\n  verda-patch rebase --to flamingo --first --release placement=14.0.1\n\nSeries-wide upgrades: a series name or number of the releases snapshot\n(data/openstack-releases.json, see `verda-patch releases`) maps each project\nto the newest final release of its deliverable in that series (--first: the\nseries' first, X.0.0; --release P=V: V for project P). The mapping is printed,\nthen the projects are rebased one after the other with one report; the first\nconflict stops it as usual. `--continue` / `--skip` finish that project and go\non with the rest. `--abort` undoes the rebase of the project it stopped in and\nends the upgrade: projects it finished stay on their new release, the others\nwhere they were; `rebase --to <series>` again takes up the rest. A named\nproject that is no deliverable of the snapshot takes `--to` as its release."
 )]
 pub struct Args {
     /// The project (default: the only one).
     project: Option<String>,
-    /// The release (tag, branch, commit; a version for PyPI) to move to.
-    #[arg(long, value_name = "REL", required_unless_present_any = ["cont", "skip", "abort"])]
+    /// The release (tag, branch, commit; a version for PyPI) to move to, or
+    /// an OpenStack series (`2025.2`, `flamingo`) to move every project to.
+    #[arg(long, value_name = "REL|SERIES", required_unless_present_any = ["cont", "skip", "abort"])]
     to: Option<String>,
+    /// With a series: take each deliverable's first final release in it
+    /// (`32.0.0`) instead of its newest.
+    #[arg(long, requires = "to")]
+    first: bool,
+    /// With a series: move PROJECT to VERSION instead of the snapshot's release.
+    #[arg(long, value_name = "PROJECT=VERSION", requires = "to")]
+    release: Vec<String>,
     /// Print the report of what would happen; change nothing.
     #[arg(long, requires = "to")]
     dry_run: bool,
@@ -41,8 +55,25 @@ pub struct Args {
 pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
     let ws = context.workspace()?;
     let _lock = verda_patch::lock::Lock::acquire(&ws, "rebase")?;
-    let project = context.project(&ws, args.project)?;
     let progress = context.progress();
+    if args.to.is_none() && upgrade::in_progress(&ws)? {
+        return run_upgrade_step(context, &ws, &args, progress.as_ref());
+    }
+    if let Some(series) = args
+        .to
+        .as_deref()
+        .map(|to| upgrade::series_for(&ws, to, args.project.as_deref()))
+        .transpose()?
+        .flatten()
+    {
+        return start_upgrade(context, &ws, args, &series.number, progress.as_ref());
+    }
+    if !args.release.is_empty() || args.first {
+        return Err(Error::Usage(
+            "--first and --release apply to a series (`--to 2025.2`), not to one release".into(),
+        ));
+    }
+    let project = context.project(&ws, args.project)?;
     if args.abort {
         rebase::abort(&ws, &project)?;
         context.say(format!(
@@ -73,18 +104,220 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
         context.say(format!("report: {}", ws.rel(&markdown_file)));
     }
     match &report.stopped {
-        Some((patch, files)) => {
-            eprintln!(
-                "CONFLICT: patches/{project}/{patch} does not apply on {} ({}).\n\
-                 Resolve it in custom-source/{project} (edit, `git add`), then {}.",
-                report.to,
-                files.join(", "),
-                journal::sequence_recover(Kind::Rebase, &project)
+        Some(stop) => {
+            conflict_message(
+                &report,
+                stop,
+                journal::sequence_recover(Kind::Rebase, &project),
             );
             Ok(ExitCode::from(3))
         }
         None => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// The usual stop: the patch, the files, what to do.
+fn conflict_message(report: &Report, (patch, files): &(String, Vec<String>), recover: Recover) {
+    let project = &report.project;
+    eprintln!(
+        "CONFLICT: patches/{project}/{patch} does not apply on {} ({}).\n\
+         Resolve it in custom-source/{project} (edit, `git add`), then {recover}.",
+        report.to,
+        files.join(", "),
+    );
+}
+
+fn start_upgrade(
+    context: &Context,
+    ws: &Workspace,
+    args: Args,
+    series: &str,
+    progress: &dyn Progress,
+) -> Result<ExitCode> {
+    let mut releases = Vec::new();
+    for given in &args.release {
+        let Some((project, version)) = given
+            .split_once('=')
+            .filter(|(p, v)| !p.is_empty() && !v.is_empty())
+        else {
+            return Err(Error::Usage(format!(
+                "--release {given}: write PROJECT=VERSION (`placement=14.0.1`)"
+            )));
+        };
+        releases.push((project.to_string(), version.to_string()));
+    }
+    let options = UpgradeOptions {
+        series: series.to_string(),
+        projects: args.project.into_iter().collect(),
+        pick: if args.first {
+            Pick::First
+        } else {
+            Pick::Latest
+        },
+        releases,
+        keep: args.keep,
+        dry_run: args.dry_run,
+    };
+    if !args.json {
+        // The mapping first: it is what the upgrade is about to do.
+        let (series, mapping) = upgrade::plan(ws, &options)?;
+        print!("{}", mapping_text(&series, &mapping, args.dry_run));
+    }
+    let report = upgrade::start(ws, &options, progress)?;
+    upgrade_output(context, ws, &report, args.json)
+}
+
+/// `--continue`, `--skip` or `--abort` while an upgrade is in progress.
+fn run_upgrade_step(
+    context: &Context,
+    ws: &Workspace,
+    args: &Args,
+    progress: &dyn Progress,
+) -> Result<ExitCode> {
+    let named = args.project.as_deref();
+    if args.abort {
+        let aborted = upgrade::abort(ws, named)?;
+        if args.json {
+            print_json(&aborted);
+            return Ok(ExitCode::SUCCESS);
+        }
+        let series = &aborted.series;
+        let mut lines = vec![format!(
+            "upgrade to {} ({}) aborted",
+            series.number, series.name
+        )];
+        if let Some(project) = &aborted.undone {
+            lines.push(format!(
+                "  {project}: rebase undone; patch repo and custom-source/{project} are as they were"
+            ));
+        }
+        for done in aborted.kept.iter().filter(|f| !f.already) {
+            lines.push(format!(
+                "  {}: stays on {} (upgraded from {}; `verda-patch rebase {} --to {}` moves it back)",
+                done.project, done.to, done.from, done.project, done.from
+            ));
+        }
+        for project in &aborted.untouched {
+            lines.push(format!("  {project}: not reached, unchanged"));
+        }
+        context.say(lines.join("\n"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = upgrade::resume(ws, named, args.skip, progress)?;
+    if !args.json {
+        print!(
+            "{}",
+            mapping_text(&report.series, &report.mapping, report.dry_run)
+        );
+    }
+    upgrade_output(context, ws, &report, args.json)
+}
+
+pub(super) fn mapping_text(series: &Series, mapping: &[Mapped], dry_run: bool) -> String {
+    let mut out = String::new();
+    let verb = if dry_run { "would upgrade" } else { "upgrade" };
+    let _ = writeln!(out, "{verb} to {} ({}):", series.number, series.name);
+    for m in mapping {
+        let note = if m.from == m.to {
+            " (already there)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "  {:<20} {} -> {}{note}", m.project, m.from, m.to);
+    }
+    out
+}
+
+/// Print an upgrade's report (each finished project, then the stop), write
+/// its Markdown when it finished; exit 3 on a stop.
+fn upgrade_output(
+    context: &Context,
+    ws: &Workspace,
+    report: &UpgradeReport,
+    json: bool,
+) -> Result<ExitCode> {
+    if json {
+        print_json(report);
+    } else {
+        for done in &report.projects {
+            print!("{}", finished_text(done, report.dry_run));
+        }
+        if let Some(stopped) = &report.stopped {
+            print!("{}", text(stopped));
+        }
+    }
+    if let Some(file) = &report.report_file {
+        let markdown_file = file.with_extension("md");
+        verda_patch::fsutil::write_atomic(&markdown_file, upgrade_markdown(report).as_bytes())?;
+        context.say(format!("report: {}", ws.rel(&markdown_file)));
+    }
+    match &report.stopped {
+        Some(stopped) => {
+            let stop = stopped
+                .stopped
+                .as_ref()
+                .expect("a stopped report names its stop");
+            conflict_message(
+                stopped,
+                stop,
+                journal::sequence_recover(Kind::Upgrade, &stopped.project),
+            );
+            Ok(ExitCode::from(3))
+        }
+        None => {
+            let conflicts = report
+                .projects
+                .iter()
+                .flat_map(|p| &p.results)
+                .filter(|r| matches!(r.outcome, Outcome::Conflict { .. }))
+                .count();
+            if report.dry_run && conflicts > 0 {
+                eprintln!(
+                    "{conflicts} patch(es) would conflict on {}",
+                    report.series.number
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub(super) fn finished_text(done: &Finished, dry_run: bool) -> String {
+    if done.already {
+        return format!("{}: already on {}\n", done.project, done.to);
+    }
+    project_text(
+        &done.project,
+        &done.from,
+        &done.to,
+        &done.results,
+        done.constraints.as_deref(),
+        dry_run,
+    )
+}
+
+fn upgrade_markdown(report: &UpgradeReport) -> String {
+    let mut out = String::new();
+    let series = &report.series;
+    let _ = writeln!(
+        out,
+        "# Upgrade to {} ({})\n\n| project | from | to |\n|---|---|---|",
+        series.number, series.name
+    );
+    for m in &report.mapping {
+        let _ = writeln!(out, "| {} | {} | {} |", m.project, m.from, m.to);
+    }
+    for done in report.projects.iter().filter(|d| !d.already) {
+        out.push('\n');
+        out.push_str(&project_markdown(
+            &done.project,
+            &done.from,
+            &done.to,
+            &done.results,
+            done.constraints.as_deref(),
+        ));
+    }
+    out
 }
 
 pub fn describe(outcome: &Outcome) -> String {
@@ -102,32 +335,57 @@ pub fn describe(outcome: &Outcome) -> String {
 }
 
 pub fn text(report: &Report) -> String {
+    project_text(
+        &report.project,
+        &report.from,
+        &report.to,
+        &report.results,
+        report.constraints.as_deref(),
+        report.dry_run,
+    )
+}
+
+fn project_text(
+    project: &str,
+    from: &str,
+    to: &str,
+    results: &[PatchResult],
+    constraints: Option<&str>,
+    dry_run: bool,
+) -> String {
     let mut out = String::new();
-    let verb = if report.dry_run {
-        "would rebase"
-    } else {
-        "rebase"
-    };
-    let _ = writeln!(
-        out,
-        "{}: {verb} {} -> {}",
-        report.project, report.from, report.to
-    );
-    for r in &report.results {
+    let verb = if dry_run { "would rebase" } else { "rebase" };
+    let _ = writeln!(out, "{project}: {verb} {from} -> {to}");
+    for r in results {
         let _ = writeln!(out, "  {:<44} {}", r.path, describe(&r.outcome));
+    }
+    if let Some(constraints) = constraints {
+        let _ = writeln!(out, "  {constraints}");
     }
     out
 }
 
 fn markdown(report: &Report) -> String {
+    project_markdown(
+        &report.project,
+        &report.from,
+        &report.to,
+        &report.results,
+        report.constraints.as_deref(),
+    )
+}
+
+fn project_markdown(
+    project: &str,
+    from: &str,
+    to: &str,
+    results: &[PatchResult],
+    constraints: Option<&str>,
+) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# Rebase of {} from {} to {}\n",
-        report.project, report.from, report.to
-    );
+    let _ = writeln!(out, "# Rebase of {project} from {from} to {to}\n");
     let _ = writeln!(out, "| patch | subject | outcome |\n|---|---|---|");
-    for r in &report.results {
+    for r in results {
         let subject = r.subject.replace('|', "\\|");
         let _ = writeln!(
             out,
@@ -136,6 +394,9 @@ fn markdown(report: &Report) -> String {
             subject,
             describe(&r.outcome)
         );
+    }
+    if let Some(constraints) = constraints {
+        let _ = writeln!(out, "\n{constraints}");
     }
     out
 }

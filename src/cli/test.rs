@@ -1,6 +1,8 @@
 use std::process::{Command, ExitCode};
 
-use verda_patch::python::{parse_stestr, touched_test_modules, venv};
+use verda_patch::python::{
+    constraints_mismatch, parse_stestr, touched_test_modules, vendored_constraints, venv,
+};
 use verda_patch::queue::Queue;
 use verda_patch::sim::ensure_custom_source;
 use verda_patch::{Error, Result};
@@ -10,7 +12,7 @@ use super::{Context, failed};
 /// Run the project's unit tests on custom-source in a cached virtualenv.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  verda-patch test nova                               the test modules the queue touches or adds\n  verda-patch test nova -- nova.tests.unit.scheduler  any stestr arguments instead"
+    after_help = "Examples:\n  verda-patch test nova                               the test modules the queue touches or adds\n  verda-patch test nova -- nova.tests.unit.scheduler  any stestr arguments instead\n\nConstraints of another OpenStack series than the pin's are refused: with\n`constraints = \"series\"` in [projects.<p>.test] they follow the pin."
 )]
 pub struct Args {
     /// The project (default: the only one).
@@ -18,6 +20,10 @@ pub struct Args {
     /// Parallel test workers.
     #[arg(long, default_value_t = 2)]
     concurrency: u32,
+    /// Run even when the constraints are another series' than the pin's
+    /// (e.g. 2025.1's file on nova 32.x).
+    #[arg(long)]
+    allow_constraints_mismatch: bool,
     /// Arguments for the test runner (test modules or filters) instead of the touched modules.
     #[arg(last = true)]
     runner_args: Vec<String>,
@@ -31,6 +37,20 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
             "verda-patch.toml has no [projects.{project}.test] table; add one (see README) to run its tests"
         ))
     })?;
+    if let Some((theirs, pin_series)) = constraints_mismatch(&ws, &project, &spec)? {
+        let pin = &ws.project(&project)?.pin;
+        if !args.allow_constraints_mismatch {
+            return Err(Error::Usage(format!(
+                "[projects.{project}.test] constraints are {theirs}'s, but {project} {pin} is {pin_series}; \
+                 set `constraints = \"series\"` (or {}) in verda-patch.toml, \
+                 or pass --allow-constraints-mismatch to test with {theirs}'s anyway",
+                vendored_constraints(&pin_series)
+            )));
+        }
+        eprintln!(
+            "warning: testing {project} {pin} ({pin_series}) with {theirs}'s constraints (--allow-constraints-mismatch)"
+        );
+    }
     let progress = context.progress();
     ensure_custom_source(&ws, &project, progress.as_ref())?;
     let tree = ws.custom_source(&project);

@@ -3,7 +3,7 @@
 //! operation; every writing operation asks it before its first write, and
 //! `status` reads it.
 //!
-//! Two slots per project, because a sequence runs steps:
+//! Two slots per project, because a sequence runs steps, and one above them:
 //!
 //! * the **step** (`apply`, `export`, `import`): `.verda/in-progress/<project>.json`,
 //!   written atomically before the step's first write and removed after its
@@ -17,6 +17,9 @@
 //!   runs `apply` and `export` as steps; its `--continue` / `--abort`
 //!   finish or undo a step it was killed in. A `propose` runs no step: it
 //!   works in a work tree of its own and writes one patch file.
+//! * the **upgrade** (`rebase --to <series>`, one per patch repo):
+//!   `.verda/journal/.upgrade.json`, above the rebase of the project it is
+//!   at (see the table and `upgrade.rs`).
 //!
 //! Crash points: `journal-backup-written`, `journal-record-saved`.
 
@@ -39,6 +42,9 @@ pub enum Kind {
     Rebase,
     CherryPick,
     Propose,
+    /// A series-wide upgrade: the rebases of several projects, one after
+    /// the other (`rebase --to <series>`, `upgrade.rs`).
+    Upgrade,
 }
 
 impl Kind {
@@ -50,13 +56,14 @@ impl Kind {
             Kind::Rebase => "rebase",
             Kind::CherryPick => "cherry-pick",
             Kind::Propose => "propose",
+            Kind::Upgrade => "upgrade",
         }
     }
 
     /// "an apply", "a rebase": for messages.
     fn article(self) -> &'static str {
         match self {
-            Kind::Apply | Kind::Export | Kind::Import => "an",
+            Kind::Apply | Kind::Export | Kind::Import | Kind::Upgrade => "an",
             Kind::Rebase | Kind::CherryPick | Kind::Propose => "a",
         }
     }
@@ -93,6 +100,21 @@ enum Rule {
 /// | rebase                 | refused        | refused  | refused | refused | refused     | refused |
 /// | cherry-pick            | refused        | refused  | refused | refused | refused     | refused |
 /// | propose                | runs           | refused  | refused | refused | refused     | refused |
+/// | upgrade                | runs           | runs     | runs    | refused¹ | runs       | runs    |
+///
+/// and an upgrade (column) starts only when none of its projects has
+/// anything pending (every row above refuses it), nor another upgrade.
+///
+/// ¹ except the rebase the upgrade runs itself, of the project it is at.
+/// An upgrade (`rebase --to <series>`, `upgrade.rs`) is recorded once for
+/// the patch repo (`.verda/journal/.upgrade.json`), above the rebase of
+/// the project it is at (which has its own record and backup). Only a
+/// rebase of another project is refused beside it (the upgrade rebases
+/// each project itself, and `rebase --continue` goes on with it); other
+/// operations on a project the upgrade finished or has not reached touch
+/// nothing the upgrade keeps: a project not reached yet is rebased from
+/// whatever its queue is when the upgrade gets to it, and one pending
+/// there (a cherry-pick) stops the upgrade with its own message.
 ///
 /// Why: an import writes only patch files and `series`, which a killed
 /// apply never touched (`apply --force` then builds the longer queue); a
@@ -121,6 +143,8 @@ fn rule(pending: Kind, starting: Kind, forced: bool) -> Rule {
         (Apply, Import | Propose) => Rule::Runs,
         (Export, Export) => Rule::Finishes,
         (Propose, Apply) => Rule::Runs,
+        (Upgrade, Rebase | Upgrade) => Rule::Refused,
+        (Upgrade, _) => Rule::Runs,
         _ => Rule::Refused,
     }
 }
@@ -340,6 +364,8 @@ pub fn sequence_recover(kind: Kind, project: &str) -> Recover {
         Kind::CherryPick | Kind::Propose => {
             format!("verda-patch {} {what} --project {project}", kind.as_str())
         }
+        // One upgrade at a time: its commands need no project.
+        Kind::Upgrade => format!("verda-patch rebase {what}"),
         _ => format!("verda-patch {} {what} {project}", kind.as_str()),
     };
     Recover {
@@ -348,7 +374,7 @@ pub fn sequence_recover(kind: Kind, project: &str) -> Recover {
         // cherry-pick has no --skip: a pick the user does not want is
         // undone with --abort and picked again without it; a propose has
         // one item.
-        skip: (kind == Kind::Rebase).then(|| flag("--skip")),
+        skip: matches!(kind, Kind::Rebase | Kind::Upgrade).then(|| flag("--skip")),
         undo: Some(flag("--abort")),
     }
 }
@@ -478,7 +504,70 @@ pub(crate) fn guard_sequence(ws: &Workspace, project: &str, starting: Kind) -> R
             recover: sequence_recover(head.kind, project),
         });
     }
+    if let Some(upgrade) = upgrade_head(ws)? {
+        let its_own = starting == Kind::Rebase && upgrade.project == project;
+        if !its_own && rule(Kind::Upgrade, starting, false) == Rule::Refused {
+            return Err(Error::Blocked {
+                message: format!(
+                    "an upgrade is in progress (at `{}`, since {})",
+                    upgrade.project, upgrade.started
+                ),
+                recover: sequence_recover(Kind::Upgrade, &upgrade.project),
+            });
+        }
+    }
     Ok(())
+}
+
+// ---- the upgrade slot ---------------------------------------------------
+
+/// The upgrade's record: one per patch repo. Project names never start
+/// with a dot, so it cannot collide with a project's directory.
+fn upgrade_path(ws: &Workspace) -> PathBuf {
+    ws.state_dir().join("journal").join(".upgrade.json")
+}
+
+/// The upgrade record without its payload, for guards.
+#[derive(Debug, Clone, Deserialize)]
+struct UpgradeHead {
+    /// The project it is at.
+    project: String,
+    started: String,
+}
+
+fn upgrade_head(ws: &Workspace) -> Result<Option<UpgradeHead>> {
+    let file = upgrade_path(ws);
+    fsutil::read_json(&file, &format!("rm {}", ws.rel(&file)))
+}
+
+/// The upgrade in progress, if any (its `project` is the one it is at).
+pub(crate) fn load_upgrade<P: DeserializeOwned>(ws: &Workspace) -> Result<Option<Record<P>>> {
+    let file = upgrade_path(ws);
+    fsutil::read_json(&file, &format!("rm {}", ws.rel(&file)))
+}
+
+/// Record the upgrade (atomically): started, or moved on to a project.
+pub(crate) fn save_upgrade<P: Serialize>(ws: &Workspace, record: &Record<P>) -> Result<()> {
+    fsutil::write_json(&upgrade_path(ws), record)
+}
+
+/// A new upgrade record, not saved yet.
+pub(crate) fn new_upgrade<P>(project: &str, payload: P) -> Record<P> {
+    Record {
+        kind: Kind::Upgrade,
+        project: project.to_string(),
+        started: now(),
+        payload,
+    }
+}
+
+/// The upgrade finished or was given up: forget it.
+pub(crate) fn end_upgrade(ws: &Workspace) -> Result<()> {
+    let file = upgrade_path(ws);
+    match std::fs::remove_file(&file) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e).at(&file),
+        _ => Ok(()),
+    }
 }
 
 /// The step part of [`guard`], for a sequence that runs its own steps.
@@ -590,6 +679,11 @@ mod tests {
         assert_eq!(rule(CherryPick, Propose, false), Rule::Refused);
         assert_eq!(rule(Apply, Propose, false), Rule::Runs);
         assert_eq!(rule(Export, Propose, false), Rule::Refused);
+        assert_eq!(rule(Upgrade, Rebase, false), Rule::Refused);
+        assert_eq!(rule(Upgrade, Upgrade, false), Rule::Refused);
+        assert_eq!(rule(Upgrade, CherryPick, false), Rule::Runs);
+        assert_eq!(rule(Rebase, Upgrade, false), Rule::Refused);
+        assert_eq!(rule(Apply, Upgrade, false), Rule::Refused);
     }
 
     #[test]

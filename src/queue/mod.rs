@@ -2,9 +2,9 @@
 //! operations on them.
 //!
 //! Imports run one way: {`journal`, `custom_source`} ← {`apply`, `export`,
-//! `import`} ← `replay` ← {`rebase`, `pick`, `propose`} ← `status`
-//! (`propose` imports neither `rebase` nor `pick`; it uses `build` and the
-//! engine). The map:
+//! `import`} ← `replay` ← {`rebase`, `pick`, `propose`} ← {`upgrade`,
+//! `status`} (`propose` imports neither `rebase` nor `pick`; it uses
+//! `build` and the engine; `upgrade` runs `rebase` per project). The map:
 //!
 //! | command | file | state in `.verda/` | crash points |
 //! |---|---|---|---|
@@ -14,6 +14,7 @@
 //! | `rebase` | `rebase.rs` + `replay.rs` | `journal/<p>/` (record + backup) | `journal-*`, `rebase-state-saved`, `replay-*`, `rebase-worktree-moved`, `rebase-pin-moved`, and apply's and export's |
 //! | `cherry-pick` | `pick.rs` + `replay.rs` | `journal/<p>/` (record + backup) | `journal-*`, `replay-item-done`, `replay-resolution-taken`, `replay-aborted`, and apply's and export's |
 //! | `propose` | `propose.rs` + `replay.rs` | `journal/<p>/` (record + backup); its work tree `propose/<p>/` | `journal-*`, `replay-item-done`, `replay-resolution-taken`, `replay-aborted`, `propose-pushed`, `propose-recorded`, `propose-patch-written` |
+//! | `rebase --to <series>` | `upgrade.rs` (+ `rebase.rs` per project) | `journal/.upgrade.json` (one per patch repo: mapping, progress, finished projects), beside the project's rebase record | `upgrade-started`, `upgrade-project-rebased`, `upgrade-project-done`, and rebase's |
 //! | `status` | `status.rs` | reads `journal::pending` | — |
 //!
 //! Which operation may start while another is pending is the table in
@@ -34,6 +35,7 @@ pub mod rebase;
 pub(crate) mod replay;
 pub mod series;
 pub mod status;
+pub mod upgrade;
 pub mod upstreamed;
 
 use std::path::{Path, PathBuf};

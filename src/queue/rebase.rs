@@ -65,6 +65,10 @@ pub struct Report {
     pub dry_run: bool,
     /// The Markdown report written when the rebase finished.
     pub report_file: Option<PathBuf>,
+    /// What became of the test constraints when the series changed (moved,
+    /// following, or a warning saying what to do).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub constraints: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -226,6 +230,7 @@ impl Hooks for Rebase {
         git.set_ref(APPLIED_REF, head, "verda-patch: rebase")?;
         let mut ws = ws.clone();
         ws.set_pin(&self.project, &state.kind.to)?;
+        let constraints = crate::python::follow_series(&mut ws, &self.project, &state.kind.from)?;
         crate::crash_point("rebase-pin-moved");
         // The work tree was just written by move_worktree: no status scan.
         export_queue(
@@ -241,7 +246,8 @@ impl Hooks for Rebase {
             "rebase-{}-{}-to-{}.json",
             self.project, state.kind.from, state.kind.to
         ));
-        let done = report(record, None, false, Some(file.clone()));
+        let mut done = report(record, None, false, Some(file.clone()));
+        done.constraints = constraints;
         fsutil::write_atomic(
             &file,
             &serde_json::to_vec_pretty(&done).expect("plain data serialises"),
@@ -400,6 +406,7 @@ fn report(
         stopped,
         dry_run,
         report_file,
+        constraints: None,
     }
 }
 

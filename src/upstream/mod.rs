@@ -5,6 +5,7 @@
 
 pub mod gerrit;
 pub mod pypi;
+pub mod releases;
 
 use std::path::PathBuf;
 

@@ -53,7 +53,7 @@ pub fn normalize(name: &str) -> String {
     out
 }
 
-fn agent() -> Result<ureq::Agent> {
+pub(crate) fn agent() -> Result<ureq::Agent> {
     let tls = native_tls::TlsConnector::new()
         .map_err(|e| Error::Upstream(format!("cannot set up TLS: {e}")))?;
     Ok(ureq::AgentBuilder::new()
