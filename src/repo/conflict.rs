@@ -334,7 +334,7 @@ impl Git {
             id(&conflict.theirs)?,
         );
         let merged = self.merge_blobs(&conflict.path, base, ours, theirs, labels)?;
-        if merged.clean {
+        if merged.clean || merged.binary {
             return Ok(None);
         }
         let Some(mut file) = ConflictedFile::parse(&merged.content, MARKER_SIZE) else {
@@ -442,6 +442,35 @@ mod tests {
         assert_eq!(h.base.range(), Some(2..2));
         assert_eq!(h.ours.range(), Some(2..4));
         assert_eq!(h.theirs.range(), Some(2..3));
+    }
+
+    /// libgit2 hands back a null buffer for a binary merge; it must be a
+    /// conflict without hunks, not a panic.
+    #[test]
+    fn a_binary_conflict_has_no_hunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = Git::open_or_init_bare(dir.path()).unwrap();
+        let blob = |b: &[u8]| Some(git.write_blob(b).unwrap().to_string());
+        let conflict = Conflict {
+            path: "logo.png".into(),
+            base: blob(b"\x89PNG\0base"),
+            ours: blob(b"\x89PNG\0ours"),
+            theirs: blob(b"\x89PNG\0theirs"),
+        };
+        assert_eq!(
+            git.conflicted_file(&conflict, ["b", "o", "t"]).unwrap(),
+            None
+        );
+        let merged = git
+            .merge_blobs(
+                "logo.png",
+                Oid::from_str(conflict.base.as_ref().unwrap()).unwrap(),
+                Oid::from_str(conflict.ours.as_ref().unwrap()).unwrap(),
+                Oid::from_str(conflict.theirs.as_ref().unwrap()).unwrap(),
+                ["b", "o", "t"],
+            )
+            .unwrap();
+        assert!(merged.binary && !merged.clean && merged.content.is_empty());
     }
 
     #[test]

@@ -77,7 +77,12 @@ pub struct CommitInfo {
 /// Result of a three-way merge of one file.
 pub struct MergedFile {
     pub clean: bool,
+    /// The merged text, with diff3 markers where it conflicts; empty when
+    /// a side is binary (`git merge-file` refuses those too).
     pub content: Vec<u8>,
+    /// A side is binary (a NUL in its first 8,000 bytes, git's test): not
+    /// merged, a conflict.
+    pub binary: bool,
 }
 
 fn file_mode(mode: u32) -> git2::FileMode {
@@ -530,7 +535,9 @@ impl Git {
             .git(|| format!("checking whether {ancestor} is an ancestor of {of}"))
     }
 
-    /// Three-way merge of one file's contents; conflicts are marked diff3-style.
+    /// Three-way merge of one file's contents; conflicts are marked
+    /// diff3-style. A binary side is not merged (libgit2's merge of one
+    /// reads a null buffer): the result is a conflict with no text.
     pub fn merge_blobs(
         &self,
         path: &str,
@@ -553,6 +560,20 @@ impl Git {
             flags_extended: 0,
             path: path.as_bytes().to_vec(),
         };
+        for id in [base, ours, theirs] {
+            let blob = self
+                .repo
+                .find_blob(id)
+                .git(|| format!("reading blob {id} of {path}"))?;
+            let head = &blob.content()[..blob.content().len().min(8000)];
+            if head.contains(&0) {
+                return Ok(MergedFile {
+                    clean: false,
+                    content: Vec::new(),
+                    binary: true,
+                });
+            }
+        }
         let mut opts = git2::MergeFileOptions::new();
         opts.ancestor_label(labels[0])
             .our_label(labels[1])
@@ -565,6 +586,7 @@ impl Git {
         Ok(MergedFile {
             clean: result.is_automergeable(),
             content: result.content().to_vec(),
+            binary: false,
         })
     }
 
