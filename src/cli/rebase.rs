@@ -81,6 +81,9 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                 files.join(", "),
                 journal::sequence_recover(Kind::Rebase, &project)
             );
+            if let Some(line) = resolved_hunks(report.resolutions.resolved_hunks) {
+                eprintln!("{line}");
+            }
             Ok(ExitCode::from(3))
         }
         None => Ok(ExitCode::SUCCESS),
@@ -101,6 +104,38 @@ pub fn describe(outcome: &Outcome) -> String {
     }
 }
 
+/// The stop's line about hunks recorded resolutions already resolved.
+fn resolved_hunks(hunks: usize) -> Option<String> {
+    let s = if hunks == 1 { "" } else { "s" };
+    (hunks > 0).then(|| {
+        format!(
+            "{hunks} conflict hunk{s} resolved from recorded resolutions; only the rest is marked."
+        )
+    })
+}
+
+/// The recorded resolutions a rebase used, wrote and pruned, one per line.
+fn resolution_lines(report: &Report) -> Vec<String> {
+    let dir = format!("patches/{}/.resolutions", report.project);
+    let r = &report.resolutions;
+    let mut lines = Vec::new();
+    for (what, list) in [("used", &r.used), ("recorded", &r.recorded)] {
+        for used in list {
+            lines.push(format!(
+                "{what} resolution {dir}/{} ({})",
+                used.record, used.patch
+            ));
+        }
+    }
+    for pruned in &r.pruned {
+        lines.push(format!(
+            "pruned resolution {dir}/{pruned} (unused, last used before {})",
+            report.to
+        ));
+    }
+    lines
+}
+
 pub fn text(report: &Report) -> String {
     let mut out = String::new();
     let verb = if report.dry_run {
@@ -115,6 +150,9 @@ pub fn text(report: &Report) -> String {
     );
     for r in &report.results {
         let _ = writeln!(out, "  {:<44} {}", r.path, describe(&r.outcome));
+    }
+    for line in resolution_lines(report) {
+        let _ = writeln!(out, "  {line}");
     }
     out
 }
@@ -136,6 +174,13 @@ fn markdown(report: &Report) -> String {
             subject,
             describe(&r.outcome)
         );
+    }
+    let resolutions = resolution_lines(report);
+    if !resolutions.is_empty() {
+        let _ = writeln!(out, "\n## Recorded resolutions\n");
+        for line in resolutions {
+            let _ = writeln!(out, "* {line}");
+        }
     }
     out
 }

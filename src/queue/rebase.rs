@@ -22,6 +22,7 @@ use super::custom_source::{self, APPLIED_REF, PIN_REF, UPSTREAM_BRANCH};
 use super::export::{ExportOptions, export_queue};
 use super::journal::{self, Kind, Record};
 use super::replay::{self, AbortTo, Attempt, Hooks, Replay, oid};
+use super::resolutions;
 use super::upstreamed::UpstreamIndex;
 use super::{LoadedPatch, Queue, apply};
 use crate::error::Result;
@@ -65,6 +66,8 @@ pub struct Report {
     pub dry_run: bool,
     /// The Markdown report written when the rebase finished.
     pub report_file: Option<PathBuf>,
+    /// Recorded resolutions used, written and pruned.
+    pub resolutions: resolutions::Report,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -120,6 +123,11 @@ impl Hooks for Rebase {
     const KIND: Kind = Kind::Rebase;
     const PACKED: bool = true;
     const RECORD_RESOLUTIONS: bool = true;
+
+    fn pins(state: &Replay<State>) -> Option<(String, String, Oid)> {
+        let to = Oid::from_str(&state.kind.new_pin).ok()?;
+        Some((state.kind.from.clone(), state.kind.to.clone(), to))
+    }
 
     fn prepare(&mut self, git: &Git, state: &Replay<State>) -> Result<()> {
         self.index = Some(UpstreamIndex::build(
@@ -227,6 +235,14 @@ impl Hooks for Rebase {
         let mut ws = ws.clone();
         ws.set_pin(&self.project, &state.kind.to)?;
         crate::crash_point("rebase-pin-moved");
+        let pruned = resolutions::after_rebase(
+            git,
+            &resolutions::Store::open(&ws, &self.project),
+            &state.recorded.used,
+            &state.kind.from,
+            &state.kind.to,
+            new_pin,
+        )?;
         // The work tree was just written by move_worktree: no status scan.
         export_queue(
             &ws,
@@ -241,7 +257,8 @@ impl Hooks for Rebase {
             "rebase-{}-{}-to-{}.json",
             self.project, state.kind.from, state.kind.to
         ));
-        let done = report(record, None, false, Some(file.clone()));
+        let mut done = report(record, None, false, Some(file.clone()));
+        done.resolutions.pruned = pruned;
         fsutil::write_atomic(
             &file,
             &serde_json::to_vec_pretty(&done).expect("plain data serialises"),
@@ -374,6 +391,7 @@ fn new_state(
         done: 0,
         base: new_pin.to_string(),
         conflict: Vec::new(),
+        recorded: Default::default(),
         kind: State {
             from: from.to_string(),
             to: options.to.clone(),
@@ -400,6 +418,7 @@ fn report(
         stopped,
         dry_run,
         report_file,
+        resolutions: record.payload.recorded.report(),
     }
 }
 
