@@ -691,4 +691,115 @@ mod tests {
         let file = ConflictedFile::parse(&clean, MARKER_SIZE).unwrap();
         assert_eq!(file.hunks().count(), 0);
     }
+
+    /// A conflicted file from `parts`: a plain line is clean, `[ours |
+    /// theirs]` a hunk.
+    fn marked(parts: &[&str]) -> ConflictedFile {
+        let mut out = Vec::new();
+        for part in parts {
+            match part.strip_prefix('[').and_then(|p| p.strip_suffix(']')) {
+                Some(hunk) => {
+                    let (ours, theirs) = hunk.split_once(" | ").unwrap();
+                    out.extend(text(&[
+                        "<<<<<<< ours",
+                        ours,
+                        "||||||| base",
+                        "=======",
+                        theirs,
+                    ]));
+                    out.extend(text(&[">>>>>>> theirs"]));
+                }
+                None => out.extend(text(&[part])),
+            }
+        }
+        ConflictedFile::parse(&out, MARKER_SIZE).unwrap()
+    }
+
+    fn resolved(file: &ConflictedFile, lines: &[&str]) -> Vec<Option<Vec<String>>> {
+        file.resolutions(&text(lines))
+            .into_iter()
+            .map(|r| {
+                r.map(|lines| {
+                    lines
+                        .iter()
+                        .map(|l| String::from_utf8_lossy(l).trim_end().to_string())
+                        .collect()
+                })
+            })
+            .collect()
+    }
+
+    fn some(lines: &[&str]) -> Option<Vec<String>> {
+        Some(lines.iter().map(|l| l.to_string()).collect())
+    }
+
+    #[test]
+    fn each_hunk_gets_the_lines_between_its_clean_neighbours() {
+        let file = marked(&["a", "b", "[B1 | B2]", "c", "d", "[D1 | D2]", "e"]);
+        // The first kept both sides, the second was dropped, and the user
+        // also changed the line after it: that hunk cannot be told.
+        let got = resolved(&file, &["a", "b", "B1", "B2", "c", "d", "E"]);
+        assert_eq!(got, [some(&["B1", "B2"]), None]);
+        let got = resolved(&file, &["a", "b", "B1", "B2", "c", "d", "e"]);
+        assert_eq!(got, [some(&["B1", "B2"]), some(&[])]);
+        // A line added far from any hunk belongs to none.
+        let got = resolved(&file, &["a", "new", "b", "B2", "c", "d", "D1", "e"]);
+        assert_eq!(got, [some(&["B2"]), some(&["D1"])]);
+    }
+
+    #[test]
+    fn a_hunk_whose_neighbour_line_was_edited_is_not_told() {
+        let file = marked(&["a", "b", "[B1 | B2]", "c", "d", "[D1 | D2]", "e"]);
+        let got = resolved(&file, &["a", "b (edited)", "B1", "c", "d", "D2", "e"]);
+        assert_eq!(got, [None, some(&["D2"])]);
+        // The clean region between two hunks gone: neither is told.
+        let file = marked(&["a", "[B1 | B2]", "c", "[D1 | D2]", "e"]);
+        assert_eq!(resolved(&file, &["a", "X", "e"]), [None, None]);
+    }
+
+    #[test]
+    fn hunks_at_the_start_and_the_end_of_the_file() {
+        let file = marked(&["[A1 | A2]", "m", "[Z1 | Z2]"]);
+        let got = resolved(&file, &["A2", "A1", "m", "Z1", "Z2", "Z3"]);
+        assert_eq!(got, [some(&["A2", "A1"]), some(&["Z1", "Z2", "Z3"])]);
+    }
+
+    #[test]
+    fn rendering_the_told_resolutions_gives_the_resolved_file_back() {
+        let file = marked(&["k", "", "[}1 | }2]", "}", "", "[q | r]", "}"]);
+        let lines = ["k", "", "}1", "}", "}2", "}", "", "r", "", "q", "}"];
+        let told = file.resolutions(&text(&lines));
+        assert!(told.iter().all(Option::is_some), "{told:?}");
+        let mut told = told.into_iter();
+        let (again, left) = file.render(["", "", ""], |_| told.next().flatten());
+        assert_eq!(left, 0);
+        assert_eq!(
+            String::from_utf8_lossy(&again),
+            String::from_utf8_lossy(&text(&lines))
+        );
+    }
+
+    #[test]
+    fn labels_are_read_from_the_markers() {
+        let text = text(&[
+            "a",
+            "<<<<<<< HEAD",
+            "x",
+            "||||||| parent of 1234abc (Add a thing)",
+            "=======",
+            "y",
+            ">>>>>>> 1234abc (Add a thing)",
+        ]);
+        assert_eq!(
+            labels(&text),
+            [
+                "parent of 1234abc (Add a thing)",
+                "HEAD",
+                "1234abc (Add a thing)"
+            ]
+        );
+        let file = ConflictedFile::parse(&text, MARKER_SIZE).unwrap();
+        let [b, o, t] = labels(&text);
+        assert_eq!(file.render([&b, &o, &t], |_| None).0, text);
+    }
 }
