@@ -336,24 +336,45 @@ impl ConflictedFile {
         }
         let new = lines(resolved);
         let new_refs: Vec<&[u8]> = new.iter().map(Vec::as_slice).collect();
-        let mut alignment = Alignment::new(&old, &new_refs);
-        alignment.slide_onto_hunks(&old, &new_refs);
-        hunk_at
-            .iter()
-            .map(|&at| {
-                let start = match at.checked_sub(1) {
-                    None => 0,
-                    Some(before) if old[before] == HUNK_TOKEN => return None,
-                    Some(before) => alignment.new_of[before]? + 1,
-                };
-                let end = match old.get(at + 1) {
-                    None => new.len(),
-                    Some(&after) if after == HUNK_TOKEN => return None,
-                    Some(_) => alignment.new_of[at + 1]?,
-                };
-                Some(new[start..end].to_vec())
-            })
-            .collect()
+        let tell = |algorithm| {
+            let mut alignment = Alignment::new(algorithm, &old, &new_refs);
+            alignment.slide_onto_hunks(&old, &new_refs);
+            hunk_at
+                .iter()
+                .map(|&at| {
+                    let start = match at.checked_sub(1) {
+                        None => 0,
+                        Some(before) if old[before] == HUNK_TOKEN => return None,
+                        Some(before) => alignment.new_of[before]? + 1,
+                    };
+                    let end = match old.get(at + 1) {
+                        None => new.len(),
+                        Some(&after) if after == HUNK_TOKEN => return None,
+                        Some(_) => alignment.new_of[at + 1]?,
+                    };
+                    Some(new[start..end].to_vec())
+                })
+                .collect::<Vec<_>>()
+        };
+        let told = tell(Algorithm::Myers);
+        if self.puts_back(&told, resolved) {
+            return told;
+        }
+        // Lines outside every hunk differ: the user's edits elsewhere, or
+        // lines the diff matched one way where another keeps them by the
+        // hunks; patience (unique lines first) may find the other.
+        let other = tell(Algorithm::Patience);
+        if self.puts_back(&other, resolved) {
+            return other;
+        }
+        told
+    }
+
+    /// Whether the file with `told` in its hunks is `resolved`.
+    fn puts_back(&self, told: &[Option<Vec<Vec<u8>>>], resolved: &[u8]) -> bool {
+        let mut told = told.iter();
+        let (again, left) = self.render(["", "", ""], |_| told.next().cloned().flatten());
+        left == 0 && again == resolved
     }
 }
 
@@ -364,12 +385,12 @@ struct Alignment {
 }
 
 impl Alignment {
-    fn new(old: &[&[u8]], new: &[&[u8]]) -> Alignment {
+    fn new(algorithm: Algorithm, old: &[&[u8]], new: &[&[u8]]) -> Alignment {
         let mut alignment = Alignment {
             new_of: vec![None; old.len()],
             old_of: vec![None; new.len()],
         };
-        for op in capture_diff_slices(Algorithm::Myers, old, new) {
+        for op in capture_diff_slices(algorithm, old, new) {
             if let DiffOp::Equal {
                 old_index,
                 new_index,
@@ -755,6 +776,18 @@ mod tests {
         // The clean region between two hunks gone: neither is told.
         let file = marked(&["a", "[B1 | B2]", "c", "[D1 | D2]", "e"]);
         assert_eq!(resolved(&file, &["a", "X", "e"]), [None, None]);
+    }
+
+    /// A resolution made of a line the clean text next to it also has:
+    /// the line diff may match the clean line to the resolution's and
+    /// leave the clean line's twin outside the hunk; sliding gives it back.
+    #[test]
+    fn a_resolution_repeating_its_neighbour_line_stays_in_the_hunk() {
+        let file = marked(&["import os", "[import sys | import re]", "", "def main():"]);
+        let got = resolved(&file, &["import os", "", "", "def main():"]);
+        assert_eq!(got, [some(&[""])]);
+        let file = marked(&["c1", "[o | t]", "}"]);
+        assert_eq!(resolved(&file, &["c1", "}", "}", "}"]), [some(&["}", "}"])]);
     }
 
     #[test]
