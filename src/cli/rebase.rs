@@ -70,7 +70,10 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
     if let Some(file) = &report.report_file {
         let markdown_file = file.with_extension("md");
         verda_patch::fsutil::write_atomic(&markdown_file, markdown(&report).as_bytes())?;
-        context.say(format!("report: {}", ws.rel(&markdown_file)));
+        // With --json, stdout is the JSON alone (it names the report).
+        if !args.json {
+            context.say(format!("report: {}", ws.rel(&markdown_file)));
+        }
     }
     match &report.stopped {
         Some((patch, files)) => {

@@ -456,7 +456,8 @@ pub fn into_worktree(git: &Git, store: &Store) -> Result<usize> {
 // ---- recording ----------------------------------------------------------
 
 /// Record the hunks of `conflicts` as resolved in `tree` (the user's
-/// resolution); returns the records written. A hunk whose resolution the
+/// resolution); returns the records written (a hunk resolved as its
+/// record has it is left alone). A hunk whose resolution the
 /// alignment cannot tell (see [`ConflictedFile::resolutions`]) or that
 /// still holds markers is not recorded; neither is a file that does not
 /// cut into hunks (binary) or that the resolution deleted. Two hunks of
@@ -489,6 +490,11 @@ pub fn record(
     for (key, record) in found {
         let name = format!("{key}.txt");
         if ambiguous.contains(&key) || written.iter().any(|u: &Used| u.record == name) {
+            continue;
+        }
+        // A record the user kept as it was replayed stays as it is.
+        let kept = store.hunk(&key).ok().flatten();
+        if kept.is_some_and(|k| k.resolution == record.resolution) {
             continue;
         }
         store.write(&key, &record)?;
