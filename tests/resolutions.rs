@@ -204,17 +204,17 @@ fn a_recorded_hunk_is_replayed_after_another_part_of_the_file_changed() {
 }
 
 #[test]
-fn a_side_that_differs_only_in_whitespace_still_matches() {
+fn a_side_spaced_differently_still_matches_an_indented_one_does_not() {
     let fx = fixture();
     release_2(&fx);
     fx.commit_patch_repo();
     resolve_by_hand_to_2(&fx);
-    // 3.0 re-indents and pads upstream's side of the conflict.
+    // 3.0 spaces upstream's side of the conflict differently.
     release(&fx, "3.0", |up| {
         edit(
             &up.join("app/quota.py"),
             "quota line ten\n",
-            "  quota\tline ten   \n",
+            "quota \t line  ten   \r\n",
         )
     });
     back_to_1(&fx);
@@ -227,17 +227,27 @@ fn a_side_that_differs_only_in_whitespace_still_matches() {
         quota.contains("quota line 9\nquota line ten\nPCI_DEVICES = 'a100'\nquota line 11\n"),
         "{quota}"
     );
-    // A side that differs in more than whitespace does not match: 3.1
-    // changes a word of it.
+    // A side that differs in more than spacing does not match: 3.1
+    // changes a word of it, 3.2 indents it.
     release(&fx, "3.1", |up| {
         edit(
             &up.join("app/quota.py"),
-            "  quota\tline ten   \n",
+            "quota \t line  ten   \r\n",
             "quota line TEN\n",
         )
     });
     back_to_1(&fx);
     assert_eq!(fx.run(&["rebase", "--to", "3.1"]).0, 3);
+    fx.run(&["rebase", "--abort"]);
+    release(&fx, "3.2", |up| {
+        edit(
+            &up.join("app/quota.py"),
+            "quota line TEN\n",
+            "    quota line ten\n",
+        )
+    });
+    back_to_1(&fx);
+    assert_eq!(fx.run(&["rebase", "--to", "3.2"]).0, 3);
 }
 
 /// The feature patch made to touch lines 10 and 20 of quota.py.

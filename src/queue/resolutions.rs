@@ -6,12 +6,15 @@
 //! without a stop.
 //!
 //! * **Key** of a hunk: its two sides, ours (the new base: upstream and the
-//!   patches before) and theirs (the patch), each *normalised*: every
-//!   whitespace byte (space, tab, CR, LF, VT, FF) removed from each line,
-//!   lines kept as lines (so a side re-indented or with trailing blanks is
-//!   the same side; a side with an extra blank line is not); the two sorted
-//!   so the key does not depend on which side is which (as rerere's); then
-//!   SHA-256, the first 20 bytes in hex. The base section is not part of it.
+//!   patches before) and theirs (the patch), each *normalised*: trailing
+//!   whitespace (CR included) removed from each line, and every run of
+//!   spaces, tabs, VT or FF after a line's indentation made one space — like
+//!   `git diff --ignore-space-change`, except that the indentation itself
+//!   counts (in Python it is meaning: a re-indented side is another side);
+//!   lines stay lines (a side with an extra blank line is another side).
+//!   The two sides are sorted so the key does not depend on which is which
+//!   (as rerere's); then SHA-256, the first 20 bytes in hex. The base
+//!   section is not part of it.
 //! * **Record**: `<key>.txt`, a small text file a reviewer reads: the file,
 //!   patch and pins it came from, when it was last used, the two sides and
 //!   the resolution (each content line indented by one space; `\ No newline
@@ -155,14 +158,28 @@ pub fn key(hunk: &ConflictHunk) -> String {
     crate::hex(&hasher.finalize()[..20])
 }
 
-/// Each line without its whitespace, one `\n` after each.
+/// Each line with its trailing whitespace removed and every run of
+/// whitespace after its indentation made one space, one `\n` after each.
 fn normalise(lines: &[Vec<u8>]) -> Vec<u8> {
+    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
     let mut out = Vec::new();
     for line in lines {
-        out.extend(
-            line.iter()
-                .filter(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)),
-        );
+        let end = line.iter().rposition(|b| !blank(b)).map_or(0, |i| i + 1);
+        let line = &line[..end];
+        let indent = line.iter().position(|b| !blank(b)).unwrap_or(line.len());
+        out.extend_from_slice(&line[..indent]);
+        let mut in_run = false;
+        for &b in &line[indent..] {
+            if blank(&b) {
+                in_run = true;
+                continue;
+            }
+            if in_run {
+                out.push(b' ');
+                in_run = false;
+            }
+            out.push(b);
+        }
         out.push(b'\n');
     }
     out
@@ -399,7 +416,9 @@ fn substitute(
 /// [`Used::item`] is left for the caller to fill in.
 pub fn settle(git: &Git, store: &Store, conflict: &Conflict) -> Result<Settled> {
     let mut used = Vec::new();
-    if let Some(file) = git.conflicted_file(conflict, LABELS)? {
+    // A conflict without hunks (binary files, modes) is no text conflict.
+    let file = git.conflicted_file(conflict, LABELS)?;
+    if let Some(file) = file.filter(|f| f.hunks().next().is_some()) {
         let (bytes, left) = substitute(store, &file, LABELS, &mut used)?;
         let hunks = file.hunks().count() - left;
         if left == 0 {
@@ -661,15 +680,18 @@ mod tests {
     }
 
     #[test]
-    fn the_key_ignores_whitespace_and_the_order_of_the_sides_but_not_lines() {
-        let k = key(&hunk(&["a = 1", "b"], &["c"]));
-        assert_eq!(k, key(&hunk(&["  a=1\t", "b  "], &["c\r"])));
-        assert_eq!(k, key(&hunk(&["c"], &["a = 1", "b"])));
-        let mut other_base = hunk(&["a = 1", "b"], &["c"]);
+    fn the_key_ignores_spacing_and_the_order_of_the_sides_but_not_indentation() {
+        let k = key(&hunk(&["  a = 1", "b"], &["c"]));
+        assert_eq!(k, key(&hunk(&["  a  =\t1 ", "b\r"], &["c   "])));
+        assert_eq!(k, key(&hunk(&["c"], &["  a = 1", "b"])));
+        let mut other_base = hunk(&["  a = 1", "b"], &["c"]);
         other_base.base = side(&["something else"]);
         assert_eq!(k, key(&other_base));
-        assert_ne!(k, key(&hunk(&["a = 1", "", "b"], &["c"])));
-        assert_ne!(k, key(&hunk(&["a = 1", "b"], &["c", "d"])));
+        // Re-indented, joined words, an extra blank line, another line.
+        assert_ne!(k, key(&hunk(&["    a = 1", "b"], &["c"])));
+        assert_ne!(k, key(&hunk(&["  a =1", "b"], &["c"])));
+        assert_ne!(k, key(&hunk(&["  a = 1", "", "b"], &["c"])));
+        assert_ne!(k, key(&hunk(&["  a = 1", "b"], &["c", "d"])));
         assert_eq!(k.len(), 40);
     }
 
