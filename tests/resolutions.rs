@@ -458,3 +458,26 @@ fn a_finished_rebase_prunes_unused_records_of_older_pins_and_lists_them() {
         "{markdown}"
     );
 }
+
+#[test]
+fn a_damaged_record_is_named_and_the_rebase_can_be_undone() {
+    let fx = fixture();
+    release_2(&fx);
+    fx.commit_patch_repo();
+    resolve_by_hand_to_2(&fx);
+    let record = records(&fx).remove(0);
+    let text = read(&record).replace("resolution: 2 lines", "resolution: 7 lines");
+    write(&record, &text);
+    back_to_1(&fx);
+    let (code, stdout, stderr) = fx.run(&["rebase", "--to", "2.0"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let name = record.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        stderr.contains(&format!("patches/demo/.resolutions/{name}"))
+            && stderr.contains("resolution: 7 lines announced, fewer found"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = fx.run(&["rebase", "--abort"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(read(&record), text);
+}

@@ -276,9 +276,20 @@ pub(crate) fn run<H: Hooks>(
             let commit = oid(&state.todo[state.done].1)?;
             custom_source::move_worktree(&git, &H::branch(state), oid(&state.base)?, log(H::KIND))?;
             git.cherry_pick_into_worktree(commit)?;
-            // The hunks recorded resolutions settle, resolved in it.
-            resolutions::into_worktree(&git, &resolutions::Store::open(ws, &record.project))?;
-            let files = state.conflict.iter().map(|c| c.path.clone()).collect();
+            // The hunks recorded resolutions settle, resolved in it; the
+            // stop reports what the user finds there.
+            let store = resolutions::Store::open(ws, &record.project);
+            let hunks = resolutions::into_worktree(&git, &store)?;
+            if hunks != record.payload.recorded.resolved_hunks {
+                record.payload.recorded.resolved_hunks = hunks;
+                record.save(ws)?;
+            }
+            let files = record
+                .payload
+                .conflict
+                .iter()
+                .map(|c| c.path.clone())
+                .collect();
             Ok(hooks.stopped(record, files))
         }
         None => hooks.finish(ws, &git, record, progress),

@@ -345,7 +345,10 @@ impl Store {
             Error::invalid(
                 &file,
                 Some(line),
-                format!("not a recorded resolution: {why}; fix it or delete the file"),
+                format!(
+                    "not a recorded resolution: {why}; fix or delete it, then run the \
+                     command again (its `--continue` if it stopped in the middle)"
+                ),
             )
         })
     }
