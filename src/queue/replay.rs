@@ -12,9 +12,8 @@
 //! as it goes), `replay-resolution-taken`, `replay-aborted`; the journal's
 //! and those of the steps (apply, export, the work-tree checkout) it runs.
 
-use std::path::{Path, PathBuf};
-
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
