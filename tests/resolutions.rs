@@ -250,21 +250,15 @@ fn a_side_spaced_differently_still_matches_an_indented_one_does_not() {
     assert_eq!(fx.run(&["rebase", "--to", "3.2"]).0, 3);
 }
 
-/// The feature patch made to touch lines 10 and 20 of quota.py.
-fn two_hunk_patch(fx: &Fixture) {
+/// The feature patch replaced by `change` of quota.py on 1.0.
+fn quota_patch(fx: &Fixture, change: impl FnOnce(&Path)) {
     let work = fx.root().join("work2");
     git(
         fx.root(),
         &["clone", "-q", fx.upstream().to_str().unwrap(), "work2"],
     );
     git(&work, &["checkout", "-q", "1.0"]);
-    let quota = work.join("app/quota.py");
-    edit(
-        &quota,
-        "quota line 10\n",
-        "quota line 10\nPCI_DEVICES = 'a100'\n",
-    );
-    edit(&quota, "quota line 20\n", "quota line 20\nPCI_LIMIT = 4\n");
+    change(&work.join("app/quota.py"));
     git(
         &work,
         &[
@@ -281,6 +275,64 @@ fn two_hunk_patch(fx: &Fixture) {
         fx.patches().join(PATCH),
     )
     .unwrap();
+}
+
+/// The feature patch made to touch lines 10 and 20 of quota.py.
+fn two_hunk_patch(fx: &Fixture) {
+    quota_patch(fx, |quota| {
+        edit(
+            quota,
+            "quota line 10\n",
+            "quota line 10\nPCI_DEVICES = 'a100'\n",
+        );
+        edit(quota, "quota line 20\n", "quota line 20\nPCI_LIMIT = 4\n");
+    });
+}
+
+/// The case: upstream and the patch both add tests at the end of
+/// a file (a hunk with an empty base); the next release also changes the
+/// top of the file.
+#[test]
+fn both_sides_adding_at_the_end_is_replayed_after_the_top_changed() {
+    let fx = fixture();
+    let ours = "\ndef test_pci_quota():\n    assert QUOTA['pci'] == 4\n";
+    quota_patch(&fx, |quota| {
+        std::fs::write(quota, read(quota) + ours).unwrap();
+    });
+    let upstream = "\ndef test_sound_model():\n    assert SOUND\n";
+    release(&fx, "2.0", |up| {
+        let quota = up.join("app/quota.py");
+        std::fs::write(&quota, read(&quota) + upstream).unwrap();
+    });
+    fx.commit_patch_repo();
+    let (code, stdout, stderr) = fx.run(&["rebase", "--to", "2.0"]);
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    let quota = fx.custom().join("app/quota.py");
+    let both: Vec<&str> = upstream.lines().chain(ours.lines()).collect();
+    let resolved = resolve_first(&read(&quota), &both);
+    write(&quota, &resolved);
+    git(&fx.custom(), &["add", "app/quota.py"]);
+    assert_eq!(fx.run(&["rebase", "--continue"]).0, 0);
+    let record = read(&records(&fx)[0]);
+    assert!(
+        record.contains("resolution: 6 lines\n \n def test_sound_model():\n"),
+        "{record}"
+    );
+    release(&fx, "3.0", |up| {
+        edit(
+            &up.join("app/quota.py"),
+            "quota line 2\n",
+            "quota line two\n",
+        )
+    });
+    back_to_1(&fx);
+    let (code, stdout, stderr) = fx.run(&["rebase", "--to", "3.0"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("carried (recorded resolution)"), "{stdout}");
+    assert_eq!(
+        read(&quota),
+        resolved.replace("quota line 2\n", "quota line two\n")
+    );
 }
 
 #[test]

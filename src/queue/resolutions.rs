@@ -204,7 +204,7 @@ pub struct HunkRecord {
 }
 
 const HEADER: &str = "# A recorded resolution of one conflict hunk: `verda-patch rebase` replays it\n\
-                      # wherever the same two sides conflict again (whitespace aside).\n";
+                      # wherever the same two sides conflict again (spacing aside).\n";
 const NO_NEWLINE: &[u8] = b"\\ No newline at end of file\n";
 
 fn one_line(value: &str) -> String {
