@@ -533,3 +533,27 @@ fn a_damaged_record_is_named_and_the_rebase_can_be_undone() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(read(&record), text);
 }
+
+#[test]
+fn a_cherry_pick_leaves_every_record_as_it_is() {
+    let fx = fixture();
+    release_2(&fx);
+    fx.commit_patch_repo();
+    resolve_by_hand_to_2(&fx);
+    let dir = fx.patches().join(".resolutions");
+    write(&dir.join("ab".repeat(20)), "an old whole file\n");
+    let before: Vec<(PathBuf, String)> = records(&fx)
+        .into_iter()
+        .map(|p| (p.clone(), read(&p)))
+        .collect();
+    write(&fx.upstream().join("README"), "demo upstream, fixed\n");
+    git(&fx.upstream(), &["commit", "-q", "-am", "Fix the README"]);
+    let fix = git(&fx.upstream(), &["rev-parse", "HEAD"]);
+    let (code, stdout, stderr) = fx.run(&["cherry-pick", &fix]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let after: Vec<(PathBuf, String)> = records(&fx)
+        .into_iter()
+        .map(|p| (p.clone(), read(&p)))
+        .collect();
+    assert_eq!(after, before);
+}

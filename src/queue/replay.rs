@@ -98,10 +98,11 @@ pub(crate) trait Hooks {
     /// items, the work tree moved once at the end) instead of committing
     /// and saving the state item by item (cherry-pick).
     const PACKED: bool;
-    /// `--continue` records the user's resolution in the patch repo
-    /// (`patches/<project>/.resolutions/`) for the next replay of the same
-    /// conflict: a rebase is replayed again by colleagues and CI; a pick's
-    /// resolution is its exported patch.
+    /// `--continue` records the user's resolution, hunk by hunk, in the
+    /// patch repo (`patches/<project>/.resolutions/`, see `resolutions`)
+    /// for the next replay of the same conflict: a rebase is replayed again
+    /// by colleagues and CI; a pick's resolution is its exported patch.
+    /// Every kind replays the records; only a finished rebase prunes them.
     const RECORD_RESOLUTIONS: bool;
 
     /// The releases a replay goes from and to, and the commit of the
