@@ -214,6 +214,13 @@ pub(crate) fn merge(
         Err(conflicts) => conflicts,
     };
     let store = resolutions::Store::open(ws, project);
+    if store.is_empty() {
+        return Ok(Attempt::Conflict {
+            conflicts,
+            used: Vec::new(),
+            resolved_hunks: 0,
+        });
+    }
     let mut used = Vec::new();
     let mut settled = HashMap::new();
     let mut left = Vec::new();

@@ -330,6 +330,11 @@ impl Store {
         }
     }
 
+    /// Whether there is no record at all (nothing to cut conflicts for).
+    pub fn is_empty(&self) -> bool {
+        std::fs::read_dir(&self.dir).map_or(true, |mut d| d.next().is_none())
+    }
+
     fn hunk_file(&self, key: &str) -> PathBuf {
         self.dir.join(format!("{key}.txt"))
     }
@@ -449,6 +454,9 @@ pub fn settle(git: &Git, store: &Store, conflict: &Conflict) -> Result<Settled> 
 /// many hunks it resolved.
 pub fn into_worktree(git: &Git, store: &Store) -> Result<usize> {
     let mut resolved = 0;
+    if store.is_empty() {
+        return Ok(0);
+    }
     let Some(dir) = git.workdir().map(PathBuf::from) else {
         return Ok(0);
     };
