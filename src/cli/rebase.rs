@@ -6,6 +6,7 @@ use verda_patch::manifest::Workspace;
 use verda_patch::progress::Progress;
 use verda_patch::queue::journal::{self, Kind};
 use verda_patch::queue::rebase::{self, Outcome, PatchResult, RebaseOptions, Report, short_hex};
+use verda_patch::queue::resolutions;
 use verda_patch::queue::upgrade::{self, Finished, Mapped, UpgradeOptions, UpgradeReport};
 use verda_patch::upstream::releases::{Pick, Series};
 use verda_patch::{Error, Result};
@@ -101,7 +102,10 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
     if let Some(file) = &report.report_file {
         let markdown_file = file.with_extension("md");
         verda_patch::fsutil::write_atomic(&markdown_file, markdown(&report).as_bytes())?;
-        context.say(format!("report: {}", ws.rel(&markdown_file)));
+        // With --json, stdout is the JSON alone (it names the report).
+        if !args.json {
+            context.say(format!("report: {}", ws.rel(&markdown_file)));
+        }
     }
     match &report.stopped {
         Some(stop) => {
@@ -110,6 +114,9 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                 stop,
                 journal::sequence_recover(Kind::Rebase, &project),
             );
+            if let Some(line) = resolved_hunks(report.resolutions.resolved_hunks) {
+                eprintln!("{line}");
+            }
             Ok(ExitCode::from(3))
         }
         None => Ok(ExitCode::SUCCESS),
@@ -292,6 +299,7 @@ pub(super) fn finished_text(done: &Finished, dry_run: bool) -> String {
         &done.to,
         &done.results,
         done.constraints.as_deref(),
+        &done.resolutions,
         dry_run,
     )
 }
@@ -315,6 +323,7 @@ fn upgrade_markdown(report: &UpgradeReport) -> String {
             &done.to,
             &done.results,
             done.constraints.as_deref(),
+            &done.resolutions,
         ));
     }
     out
@@ -334,6 +343,36 @@ pub fn describe(outcome: &Outcome) -> String {
     }
 }
 
+/// The stop's line about hunks recorded resolutions already resolved.
+fn resolved_hunks(hunks: usize) -> Option<String> {
+    let s = if hunks == 1 { "" } else { "s" };
+    (hunks > 0).then(|| {
+        format!(
+            "{hunks} conflict hunk{s} resolved from recorded resolutions; only the rest is marked."
+        )
+    })
+}
+
+/// The recorded resolutions a rebase used, wrote and pruned, one per line.
+fn resolution_lines(project: &str, to: &str, r: &resolutions::Report) -> Vec<String> {
+    let dir = format!("patches/{project}/.resolutions");
+    let mut lines = Vec::new();
+    for (what, list) in [("used", &r.used), ("recorded", &r.recorded)] {
+        for used in list {
+            lines.push(format!(
+                "{what} resolution {dir}/{} ({})",
+                used.record, used.patch
+            ));
+        }
+    }
+    for pruned in &r.pruned {
+        lines.push(format!(
+            "pruned resolution {dir}/{pruned} (unused, last used before {to})"
+        ));
+    }
+    lines
+}
+
 pub fn text(report: &Report) -> String {
     project_text(
         &report.project,
@@ -341,6 +380,7 @@ pub fn text(report: &Report) -> String {
         &report.to,
         &report.results,
         report.constraints.as_deref(),
+        &report.resolutions,
         report.dry_run,
     )
 }
@@ -351,6 +391,7 @@ fn project_text(
     to: &str,
     results: &[PatchResult],
     constraints: Option<&str>,
+    resolutions: &resolutions::Report,
     dry_run: bool,
 ) -> String {
     let mut out = String::new();
@@ -362,6 +403,9 @@ fn project_text(
     if let Some(constraints) = constraints {
         let _ = writeln!(out, "  {constraints}");
     }
+    for line in resolution_lines(project, to, resolutions) {
+        let _ = writeln!(out, "  {line}");
+    }
     out
 }
 
@@ -372,6 +416,7 @@ fn markdown(report: &Report) -> String {
         &report.to,
         &report.results,
         report.constraints.as_deref(),
+        &report.resolutions,
     )
 }
 
@@ -381,6 +426,7 @@ fn project_markdown(
     to: &str,
     results: &[PatchResult],
     constraints: Option<&str>,
+    resolutions: &resolutions::Report,
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Rebase of {project} from {from} to {to}\n");
@@ -397,6 +443,13 @@ fn project_markdown(
     }
     if let Some(constraints) = constraints {
         let _ = writeln!(out, "\n{constraints}");
+    }
+    let resolutions = resolution_lines(project, to, resolutions);
+    if !resolutions.is_empty() {
+        let _ = writeln!(out, "\n## Recorded resolutions\n");
+        for line in resolutions {
+            let _ = writeln!(out, "* {line}");
+        }
     }
     out
 }

@@ -33,6 +33,7 @@ pub mod pick;
 pub mod propose;
 pub mod rebase;
 pub(crate) mod replay;
+pub mod resolutions;
 pub mod series;
 pub mod status;
 pub mod upgrade;

@@ -175,6 +175,7 @@ pub fn start(
         done: 0,
         base: applied.head.to_string(),
         conflict: Vec::new(),
+        recorded: Default::default(),
         kind: State { category },
     };
     let mut record = Record::begin(ws, Kind::CherryPick, project, state)?;

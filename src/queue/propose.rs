@@ -284,6 +284,7 @@ pub fn propose(
         done: 0,
         base: target.tip.to_string(),
         conflict: Vec::new(),
+        recorded: Default::default(),
         kind: State {
             branch: target.branch.clone(),
             topic: options.topic.clone(),

@@ -22,6 +22,7 @@ use super::custom_source::{self, APPLIED_REF, PIN_REF, UPSTREAM_BRANCH};
 use super::export::{ExportOptions, export_queue};
 use super::journal::{self, Kind, Record};
 use super::replay::{self, AbortTo, Attempt, Hooks, Replay, oid};
+use super::resolutions;
 use super::upstreamed::UpstreamIndex;
 use super::{LoadedPatch, Queue, apply};
 use crate::error::Result;
@@ -69,6 +70,8 @@ pub struct Report {
     /// following, or a warning saying what to do).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub constraints: Option<String>,
+    /// Recorded resolutions used, written and pruned.
+    pub resolutions: resolutions::Report,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -124,6 +127,11 @@ impl Hooks for Rebase {
     const KIND: Kind = Kind::Rebase;
     const PACKED: bool = true;
     const RECORD_RESOLUTIONS: bool = true;
+
+    fn pins(state: &Replay<State>) -> Option<(String, String, Oid)> {
+        let to = Oid::from_str(&state.kind.new_pin).ok()?;
+        Some((state.kind.from.clone(), state.kind.to.clone(), to))
+    }
 
     fn prepare(&mut self, git: &Git, state: &Replay<State>) -> Result<()> {
         self.index = Some(UpstreamIndex::build(
@@ -232,6 +240,14 @@ impl Hooks for Rebase {
         ws.set_pin(&self.project, &state.kind.to)?;
         let constraints = crate::python::follow_series(&mut ws, &self.project, &state.kind.from)?;
         crate::crash_point("rebase-pin-moved");
+        let pruned = resolutions::after_rebase(
+            git,
+            &resolutions::Store::open(&ws, &self.project),
+            &state.recorded.used,
+            &state.kind.from,
+            &state.kind.to,
+            new_pin,
+        )?;
         // The work tree was just written by move_worktree: no status scan.
         export_queue(
             &ws,
@@ -248,6 +264,7 @@ impl Hooks for Rebase {
         ));
         let mut done = report(record, None, false, Some(file.clone()));
         done.constraints = constraints;
+        done.resolutions.pruned = pruned;
         fsutil::write_atomic(
             &file,
             &serde_json::to_vec_pretty(&done).expect("plain data serialises"),
@@ -380,6 +397,7 @@ fn new_state(
         done: 0,
         base: new_pin.to_string(),
         conflict: Vec::new(),
+        recorded: Default::default(),
         kind: State {
             from: from.to_string(),
             to: options.to.clone(),
@@ -407,6 +425,7 @@ fn report(
         dry_run,
         report_file,
         constraints: None,
+        resolutions: record.payload.recorded.report(),
     }
 }
 

@@ -12,16 +12,16 @@
 //! as it goes), `replay-resolution-taken`, `replay-aborted`; the journal's
 //! and those of the steps (apply, export, the work-tree checkout) it runs.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use sha2::{Digest, Sha256};
 
 use super::custom_source;
 use super::journal::{self, Kind, Record};
+use super::resolutions::{self, Settled, Usage, Used};
 use super::upstreamed::Rule;
 use crate::error::{Error, IoContext, Result};
-use crate::fsutil;
 use crate::manifest::Workspace;
 use crate::progress::Progress;
 use crate::repo::{Conflict, Git, Oid};
@@ -40,6 +40,9 @@ pub(crate) struct Replay<P> {
     pub base: String,
     /// The conflict it stopped on (empty: not stopped on one).
     pub conflict: Vec<Conflict>,
+    /// The recorded resolutions used and written so far.
+    #[serde(default)]
+    pub recorded: Usage,
     pub kind: P,
 }
 
@@ -69,13 +72,19 @@ pub enum Outcome {
 
 /// How one item went, as a kind's [`Hooks::attempt`] reports it.
 pub(crate) enum Attempt {
-    /// This tree, on the base, is the item (`how`: clean, offset, 3-way,
-    /// or `recorded` when a recorded resolution settled a conflict).
+    /// This tree, on the base, is the item (`how`: clean, offset, 3-way).
     Tree { tree: Oid, how: &'static str },
+    /// A conflict recorded resolutions settled (`used`): this tree.
+    Recorded { tree: Oid, used: Vec<Used> },
     /// Not replayed: upstream has it.
     Dropped { rule: Rule, commit: Option<String> },
-    /// A conflict no recorded resolution settles.
-    Conflict(Vec<Conflict>),
+    /// A conflict recorded resolutions do not settle: the files left,
+    /// the records that resolve some of their hunks (how many).
+    Conflict {
+        conflicts: Vec<Conflict>,
+        used: Vec<Used>,
+        resolved_hunks: usize,
+    },
 }
 
 /// What differs between the kinds of replay.
@@ -89,11 +98,19 @@ pub(crate) trait Hooks {
     /// items, the work tree moved once at the end) instead of committing
     /// and saving the state item by item (cherry-pick).
     const PACKED: bool;
-    /// `--continue` records the user's resolution in the patch repo
-    /// (`patches/<project>/.resolutions/`) for the next replay of the same
-    /// conflict: a rebase is replayed again by colleagues and CI; a pick's
-    /// resolution is its exported patch.
+    /// `--continue` records the user's resolution, hunk by hunk, in the
+    /// patch repo (`patches/<project>/.resolutions/`, see `resolutions`)
+    /// for the next replay of the same conflict: a rebase is replayed again
+    /// by colleagues and CI; a pick's resolution is its exported patch.
+    /// Every kind replays the records; only a finished rebase prunes them.
     const RECORD_RESOLUTIONS: bool;
+
+    /// The releases a replay goes from and to, and the commit of the
+    /// second: what a recorded resolution notes of its origin. `None`
+    /// for a kind that records none.
+    fn pins(_state: &Replay<Self::Payload>) -> Option<(String, String, Oid)> {
+        None
+    }
 
     /// Before the first item of a run: load what the attempts need.
     fn prepare(&mut self, git: &Git, state: &Replay<Self::Payload>) -> Result<()>;
@@ -180,27 +197,10 @@ fn worktree<H: Hooks>(ws: &Workspace, project: &str) -> Result<Git> {
 
 // ---- recorded resolutions -----------------------------------------------
 
-/// Recorded resolutions live in the patch repo, keyed by the conflict's
-/// three blobs, so a colleague or CI replaying the same upgrade gets the
-/// same resolution without a stop.
-fn resolution_file(ws: &Workspace, project: &str, conflict: &Conflict) -> PathBuf {
-    let mut hasher = Sha256::new();
-    for part in [
-        Some(&conflict.path),
-        conflict.base.as_ref(),
-        conflict.ours.as_ref(),
-        conflict.theirs.as_ref(),
-    ] {
-        hasher.update(part.map(String::as_str).unwrap_or("-").as_bytes());
-        hasher.update([0]);
-    }
-    let key: String = crate::hex(&hasher.finalize()[..20]);
-    ws.patches_dir(project).join(".resolutions").join(key)
-}
-
 /// Three-way merge of `theirs` (a commit's change from `parent`) onto
-/// `base`; a conflict is settled by a recorded resolution when there is one
-/// (`how` is then `recorded`).
+/// `base`. A conflict is settled by recorded resolutions (see
+/// `resolutions`) when every hunk of every conflicted file has one;
+/// otherwise it stops, noting the hunks the records resolve.
 pub(crate) fn merge(
     ws: &Workspace,
     project: &str,
@@ -209,39 +209,51 @@ pub(crate) fn merge(
     base: Oid,
     theirs: Oid,
 ) -> Result<Attempt> {
-    if let Ok(tree) = git.merge_trees(parent, base, theirs, |_| None)? {
-        return Ok(Attempt::Tree { tree, how: "3-way" });
-    }
-    let recorded = |c: &Conflict| {
-        let bytes = std::fs::read(resolution_file(ws, project, c)).ok()?;
-        git.write_blob(&bytes).ok()
+    let conflicts = match git.merge_trees(parent, base, theirs, |_| None)? {
+        Ok(tree) => return Ok(Attempt::Tree { tree, how: "3-way" }),
+        Err(conflicts) => conflicts,
     };
-    Ok(match git.merge_trees(parent, base, theirs, recorded)? {
-        Ok(tree) => Attempt::Tree {
-            tree,
-            how: "recorded",
-        },
-        Err(conflicts) => Attempt::Conflict(conflicts),
-    })
-}
-
-/// Record the user's resolution of `conflicts` in `tree` for next time.
-fn record_resolutions(
-    ws: &Workspace,
-    project: &str,
-    git: &Git,
-    conflicts: &[Conflict],
-    tree: Oid,
-) -> Result<()> {
+    let store = resolutions::Store::open(ws, project);
+    if store.is_empty() {
+        return Ok(Attempt::Conflict {
+            conflicts,
+            used: Vec::new(),
+            resolved_hunks: 0,
+        });
+    }
+    let mut used = Vec::new();
+    let mut settled = HashMap::new();
+    let mut left = Vec::new();
+    let mut resolved_hunks = 0;
     for conflict in conflicts {
-        if let Some(resolved) = git.file_at(tree, &conflict.path)? {
-            fsutil::write_atomic(
-                &resolution_file(ws, project, conflict),
-                &git.read_blob(resolved.id)?,
-            )?;
+        match resolutions::settle(git, &store, &conflict)? {
+            Settled::Whole { bytes, used: u } => {
+                settled.insert(conflict.path.clone(), git.write_blob(&bytes)?);
+                used.extend(u);
+            }
+            Settled::Partly { hunks, used: u } => {
+                resolved_hunks += hunks;
+                used.extend(u);
+                left.push(conflict);
+            }
+            Settled::Not => left.push(conflict),
         }
     }
-    Ok(())
+    if !left.is_empty() {
+        return Ok(Attempt::Conflict {
+            conflicts: left,
+            used,
+            resolved_hunks,
+        });
+    }
+    match git.merge_trees(parent, base, theirs, |c| settled.get(&c.path).copied())? {
+        Ok(tree) => Ok(Attempt::Recorded { tree, used }),
+        Err(conflicts) => Ok(Attempt::Conflict {
+            conflicts,
+            used,
+            resolved_hunks,
+        }),
+    }
 }
 
 // ---- the run ------------------------------------------------------------
@@ -271,7 +283,20 @@ pub(crate) fn run<H: Hooks>(
             let commit = oid(&state.todo[state.done].1)?;
             custom_source::move_worktree(&git, &H::branch(state), oid(&state.base)?, log(H::KIND))?;
             git.cherry_pick_into_worktree(commit)?;
-            let files = state.conflict.iter().map(|c| c.path.clone()).collect();
+            // The hunks recorded resolutions settle, resolved in it; the
+            // stop reports what the user finds there.
+            let store = resolutions::Store::open(ws, &record.project);
+            let hunks = resolutions::into_worktree(&git, &store)?;
+            if hunks != record.payload.recorded.resolved_hunks {
+                record.payload.recorded.resolved_hunks = hunks;
+                record.save(ws)?;
+            }
+            let files = record
+                .payload
+                .conflict
+                .iter()
+                .map(|c| c.path.clone())
+                .collect();
             Ok(hooks.stopped(record, files))
         }
         None => hooks.finish(ws, &git, record, progress),
@@ -313,30 +338,49 @@ fn replay<H: Hooks>(
     while record.payload.done < total {
         progress.set(record.payload.done as u64);
         let state = &mut record.payload;
-        let outcome = match hooks.attempt(ws, git, state)? {
-            Attempt::Dropped { rule, commit } => Outcome::Dropped { rule, commit },
-            Attempt::Conflict(conflicts) if hooks.dry_run() => {
+        let item = state.todo[state.done].0.clone();
+        let note = |state: &mut Replay<H::Payload>, used: Vec<Used>| {
+            let used = used.into_iter().map(|u| Used {
+                item: item.clone(),
+                ..u
+            });
+            state.recorded.used.extend(used);
+        };
+        let (tree, outcome) = match hooks.attempt(ws, git, state)? {
+            Attempt::Dropped { rule, commit } => (None, Outcome::Dropped { rule, commit }),
+            Attempt::Conflict {
+                conflicts, used, ..
+            } if hooks.dry_run() => {
+                note(state, used);
                 let files = conflicts.into_iter().map(|c| c.path).collect();
-                Outcome::Conflict { files }
+                (None, Outcome::Conflict { files })
             }
-            Attempt::Conflict(conflicts) => {
+            Attempt::Conflict {
+                conflicts,
+                used,
+                resolved_hunks,
+            } => {
+                note(state, used);
+                state.recorded.resolved_hunks = resolved_hunks;
                 progress.end();
                 return Ok(Some(conflicts));
             }
-            Attempt::Tree { tree, how } => {
-                if tree == git.tree_of(oid(&state.base)?)? {
-                    Outcome::Dropped {
-                        rule: Rule::Empty,
-                        commit: None,
-                    }
-                } else {
-                    state.base = hooks.commit(git, state, tree)?.to_string();
-                    match how {
-                        "recorded" => Outcome::Resolved { recorded: true },
-                        how => Outcome::Carried { how: how.into() },
-                    }
-                }
+            Attempt::Tree { tree, how } => (Some(tree), Outcome::Carried { how: how.into() }),
+            Attempt::Recorded { tree, used } => {
+                note(state, used);
+                (Some(tree), Outcome::Resolved { recorded: true })
             }
+        };
+        let outcome = match tree {
+            Some(tree) if tree == git.tree_of(oid(&state.base)?)? => Outcome::Dropped {
+                rule: Rule::Empty,
+                commit: None,
+            },
+            Some(tree) => {
+                state.base = hooks.commit(git, state, tree)?.to_string();
+                outcome
+            }
+            None => outcome,
         };
         hooks.done(ws, git, state, outcome)?;
         state.done += 1;
@@ -378,9 +422,18 @@ pub(crate) fn resume<H: Hooks>(
             Some(h) if h != base && git.commit_info(h)?.parents == [base] => git.tree_of(h)?,
             _ => git.index_tree()?,
         };
-        if H::RECORD_RESOLUTIONS {
-            record_resolutions(ws, project, &git, &state.conflict, tree)?;
+        if let Some((from, to, to_commit)) = H::pins(state).filter(|_| H::RECORD_RESOLUTIONS) {
+            let origin = resolutions::Origin {
+                item: state.todo[state.done].0.clone(),
+                from,
+                to,
+                to_commit,
+            };
+            let store = resolutions::Store::open(ws, project);
+            let written = resolutions::record(&git, &store, &state.conflict, tree, &origin)?;
+            state.recorded.used.extend(written);
         }
+        state.recorded.resolved_hunks = 0;
         let outcome = if tree == git.tree_of(base)? {
             Outcome::Dropped {
                 rule: Rule::Empty,
@@ -413,6 +466,8 @@ pub(crate) fn skip<H: Hooks>(
     if state.current().is_some() {
         git.cleanup_state()?;
         custom_source::move_worktree(&git, &H::branch(state), oid(&state.base)?, log(H::KIND))?;
+        let item = state.todo[state.done].0.clone();
+        state.recorded.drop_item(&item);
         hooks.done(ws, &git, state, Outcome::Skipped)?;
         state.done += 1;
         state.conflict.clear();

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::journal::{self, Kind, Record};
 use super::rebase::{self, PatchResult, RebaseOptions, Report};
+use super::resolutions;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::manifest::Workspace;
@@ -50,6 +51,9 @@ pub struct Finished {
     pub report_file: Option<PathBuf>,
     /// What became of its test constraints.
     pub constraints: Option<String>,
+    /// The recorded resolutions its rebase used, wrote and pruned.
+    #[serde(default)]
+    pub resolutions: resolutions::Report,
 }
 
 impl Finished {
@@ -62,6 +66,7 @@ impl Finished {
             results: report.results,
             report_file: report.report_file,
             constraints: report.constraints,
+            resolutions: report.resolutions,
         }
     }
 }
@@ -305,6 +310,8 @@ fn finished_before(ws: &Workspace, mapped: &Mapped) -> Finished {
     struct Saved {
         results: Vec<PatchResult>,
         constraints: Option<String>,
+        #[serde(default)]
+        resolutions: resolutions::Report,
     }
     let file = ws.state_dir().join("reports").join(format!(
         "rebase-{}-{}-to-{}.json",
@@ -321,6 +328,10 @@ fn finished_before(ws: &Workspace, mapped: &Mapped) -> Finished {
         already: saved.is_none(),
         report_file: saved.is_some().then_some(file),
         constraints: saved.as_ref().and_then(|s| s.constraints.clone()),
+        resolutions: saved
+            .as_ref()
+            .map(|s| s.resolutions.clone())
+            .unwrap_or_default(),
         results: saved.map(|s| s.results).unwrap_or_default(),
     }
 }

@@ -21,7 +21,7 @@
 use similar::{Algorithm, DiffOp, capture_diff_slices};
 
 use super::{Conflict, Git, Oid};
-use crate::error::Result;
+use crate::error::{GitContext, Result};
 
 /// git's default `conflict-marker-size`.
 pub const MARKER_SIZE: usize = 7;
@@ -269,6 +269,217 @@ impl ConflictedFile {
     }
 }
 
+/// The labels of the first conflict's markers in a diff3-marked `text`:
+/// [base, ours, theirs], each empty when its marker has none (or there is
+/// no conflict). [`ConflictedFile::render`] with these writes markers as
+/// the text had them.
+pub fn labels(text: &[u8]) -> [String; 3] {
+    let mut found = [None, None, None];
+    for line in lines(text) {
+        for (slot, c) in [(1, b'<'), (0, b'|'), (2, b'>')] {
+            if found[slot].is_none() && is_marker(&line, c, MARKER_SIZE) {
+                let label = line.get(MARKER_SIZE + 1..).unwrap_or_default();
+                let label = String::from_utf8_lossy(label);
+                found[slot] = Some(label.trim_end_matches(['\n', '\r']).to_string());
+            }
+        }
+        if found[2].is_some() {
+            break;
+        }
+    }
+    found.map(Option::unwrap_or_default)
+}
+
+/// Whether any of `lines` is a conflict marker line (`<<<<<<<`, `|||||||`,
+/// `=======`, `>>>>>>>` of the default size): a resolution that still
+/// has one is not a resolution.
+pub fn has_markers(lines: &[Vec<u8>]) -> bool {
+    lines.iter().any(|l| {
+        [b'<', b'|', b'=', b'>']
+            .iter()
+            .any(|&c| is_marker(l, c, MARKER_SIZE))
+    })
+}
+
+/// A line no text holds (lines end at their only `\n`): stands for a
+/// conflict hunk in [`ConflictedFile::resolutions`]' line diff.
+const HUNK_TOKEN: &[u8] = b"\n<conflict hunk>\n";
+
+impl ConflictedFile {
+    /// Each hunk's lines in `resolved`, the file after the user resolved
+    /// this conflict; `None` for a hunk whose resolution cannot be told
+    /// apart from edits around it.
+    ///
+    /// How: a line diff (Myers) of the clean regions, with one token per
+    /// hunk, against `resolved`. A hunk's resolution is what lies between
+    /// the lines its neighbouring clean lines matched (or the file's start
+    /// and end): both neighbours must be kept, else the user changed the
+    /// hunk's surroundings too and the hunk is `None`; two hunks whose
+    /// clean region between them vanished are both `None`. A block of
+    /// lines added inside a clean region that can slide onto a hunk (its
+    /// lines repeat the clean lines next to it, as blank lines and closing
+    /// brackets do) is the hunk's: the diff could have placed it either
+    /// way, and a resolution is what a user adds at a conflict. Added
+    /// lines that cannot reach a hunk are the user's edits elsewhere,
+    /// belonging to no hunk.
+    pub fn resolutions(&self, resolved: &[u8]) -> Vec<Option<Vec<Vec<u8>>>> {
+        let mut old: Vec<&[u8]> = Vec::new();
+        let mut hunk_at = Vec::new();
+        for region in &self.regions {
+            match region {
+                Region::Clean(lines) => old.extend(lines.iter().map(Vec::as_slice)),
+                Region::Conflict(_) => {
+                    hunk_at.push(old.len());
+                    old.push(HUNK_TOKEN);
+                }
+            }
+        }
+        let new = lines(resolved);
+        let new_refs: Vec<&[u8]> = new.iter().map(Vec::as_slice).collect();
+        let tell = |algorithm| {
+            let mut alignment = Alignment::new(algorithm, &old, &new_refs);
+            alignment.slide_onto_hunks(&old, &new_refs);
+            hunk_at
+                .iter()
+                .map(|&at| {
+                    let start = match at.checked_sub(1) {
+                        None => 0,
+                        Some(before) if old[before] == HUNK_TOKEN => return None,
+                        Some(before) => alignment.new_of[before]? + 1,
+                    };
+                    let end = match old.get(at + 1) {
+                        None => new.len(),
+                        Some(&after) if after == HUNK_TOKEN => return None,
+                        Some(_) => alignment.new_of[at + 1]?,
+                    };
+                    Some(new[start..end].to_vec())
+                })
+                .collect::<Vec<_>>()
+        };
+        let told = tell(Algorithm::Myers);
+        if self.puts_back(&told, resolved) {
+            return told;
+        }
+        // Lines outside every hunk differ: the user's edits elsewhere, or
+        // lines the diff matched one way where another keeps them by the
+        // hunks; patience (unique lines first) may find the other.
+        let other = tell(Algorithm::Patience);
+        if self.puts_back(&other, resolved) {
+            return other;
+        }
+        told
+    }
+
+    /// Whether the file with `told` in its hunks is `resolved`.
+    fn puts_back(&self, told: &[Option<Vec<Vec<u8>>>], resolved: &[u8]) -> bool {
+        let mut told = told.iter();
+        let (again, left) = self.render(["", "", ""], |_| told.next().cloned().flatten());
+        left == 0 && again == resolved
+    }
+}
+
+/// Which line of the new text each old line matched, and back.
+struct Alignment {
+    new_of: Vec<Option<usize>>,
+    old_of: Vec<Option<usize>>,
+}
+
+impl Alignment {
+    fn new(algorithm: Algorithm, old: &[&[u8]], new: &[&[u8]]) -> Alignment {
+        let mut alignment = Alignment {
+            new_of: vec![None; old.len()],
+            old_of: vec![None; new.len()],
+        };
+        for op in capture_diff_slices(algorithm, old, new) {
+            if let DiffOp::Equal {
+                old_index,
+                new_index,
+                len,
+            } = op
+            {
+                for i in 0..len {
+                    alignment.new_of[old_index + i] = Some(new_index + i);
+                    alignment.old_of[new_index + i] = Some(old_index + i);
+                }
+            }
+        }
+        alignment
+    }
+
+    /// Whether the unmatched new lines `start..end` (matched lines on both
+    /// sides) lie where a hunk token went: an old index strictly between
+    /// the old lines around them is a token.
+    fn holds_hunk(&self, old: &[&[u8]], start: usize, end: usize) -> bool {
+        let from = match start.checked_sub(1) {
+            Some(i) => self.old_of[i].map_or(0, |o| o + 1),
+            None => 0,
+        };
+        let to = self.old_of.get(end).copied().flatten().unwrap_or(old.len());
+        old[from.min(to)..to].contains(&HUNK_TOKEN)
+    }
+
+    /// Slide each added block that holds no hunk up (then down) over equal
+    /// matched lines until it meets a hunk's block; where it meets none it
+    /// stays where the diff put it.
+    fn slide_onto_hunks(&mut self, old: &[&[u8]], new: &[&[u8]]) {
+        let mut i = 0;
+        while i < new.len() {
+            if self.old_of[i].is_some() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut end = i;
+            while end < new.len() && self.old_of[end].is_none() {
+                end += 1;
+            }
+            if !self.holds_hunk(old, start, end) && !self.slide(old, new, start, end, true) {
+                self.slide(old, new, start, end, false);
+            }
+            i = end.max(start + 1);
+        }
+    }
+
+    /// Slide the block `start..end` one way as far as it goes; keep the
+    /// move only if the block then meets a hunk's.
+    fn slide(&mut self, old: &[&[u8]], new: &[&[u8]], start: usize, end: usize, up: bool) -> bool {
+        let saved = (self.new_of.clone(), self.old_of.clone());
+        let (mut start, mut end) = (start, end);
+        loop {
+            // The matched line that trades places with the block's far end.
+            let (from, to) = match up {
+                true if start > 0 => (start - 1, end - 1),
+                false if end < new.len() => (end, start),
+                _ => break,
+            };
+            let Some(o) = self.old_of[from] else { break };
+            if new[from] != new[to] {
+                break;
+            }
+            self.old_of[to] = Some(o);
+            self.old_of[from] = None;
+            self.new_of[o] = Some(to);
+            (start, end) = if up {
+                (start - 1, end - 1)
+            } else {
+                (start + 1, end + 1)
+            };
+            // Grown into a neighbouring unmatched block?
+            while start > 0 && self.old_of[start - 1].is_none() {
+                start -= 1;
+            }
+            while end < new.len() && self.old_of[end].is_none() {
+                end += 1;
+            }
+            if self.holds_hunk(old, start, end) {
+                return true;
+            }
+        }
+        (self.new_of, self.old_of) = saved;
+        false
+    }
+}
+
 /// For each index of `from` (and one past its end), the index in `to` it
 /// maps to: equal lines map one to one; a line inside a changed block maps
 /// to where that block starts in `to`.
@@ -346,6 +557,54 @@ impl Git {
             &self.read_blob(theirs)?,
         );
         Ok(Some(file))
+    }
+}
+
+impl Git {
+    /// Every conflicted path of the work tree's index with its blob on each
+    /// stage (the shape [`Git::merge_trees`] reports).
+    pub fn index_conflict_sides(&self) -> Result<Vec<Conflict>> {
+        let index = self.repo.index().git(|| "reading index".into())?;
+        let mut found = Vec::new();
+        if !index.has_conflicts() {
+            return Ok(found);
+        }
+        for conflict in index.conflicts().git(|| "reading conflicts".into())? {
+            let conflict = conflict.git(|| "reading conflicts".into())?;
+            let id = |e: &Option<git2::IndexEntry>| e.as_ref().map(|e| e.id.to_string());
+            let (base, ours, theirs) = (
+                id(&conflict.ancestor),
+                id(&conflict.our),
+                id(&conflict.their),
+            );
+            if let Some(entry) = conflict.our.or(conflict.their).or(conflict.ancestor) {
+                found.push(Conflict {
+                    path: String::from_utf8_lossy(&entry.path).into_owned(),
+                    base,
+                    ours,
+                    theirs,
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    /// Write `bytes` to `path` in the work tree; with `resolved`, also
+    /// stage it (`git add`: its conflict leaves the index).
+    pub fn write_worktree_file(&self, path: &str, bytes: &[u8], resolved: bool) -> Result<()> {
+        let Some(dir) = self.workdir() else {
+            return Ok(());
+        };
+        let file = dir.join(path);
+        crate::fsutil::write_atomic(&file, bytes)?;
+        if resolved {
+            let mut index = self.repo.index().git(|| "reading index".into())?;
+            index
+                .add_path(std::path::Path::new(path))
+                .git(|| format!("staging {path}"))?;
+            index.write().git(|| "writing index".into())?;
+        }
+        Ok(())
     }
 }
 
@@ -481,5 +740,128 @@ mod tests {
         let clean = text(&["<<<<<<<< not a marker"]);
         let file = ConflictedFile::parse(&clean, MARKER_SIZE).unwrap();
         assert_eq!(file.hunks().count(), 0);
+    }
+
+    /// A conflicted file from `parts`: a plain line is clean, `[ours |
+    /// theirs]` a hunk.
+    fn marked(parts: &[&str]) -> ConflictedFile {
+        let mut out = Vec::new();
+        for part in parts {
+            match part.strip_prefix('[').and_then(|p| p.strip_suffix(']')) {
+                Some(hunk) => {
+                    let (ours, theirs) = hunk.split_once(" | ").unwrap();
+                    out.extend(text(&[
+                        "<<<<<<< ours",
+                        ours,
+                        "||||||| base",
+                        "=======",
+                        theirs,
+                    ]));
+                    out.extend(text(&[">>>>>>> theirs"]));
+                }
+                None => out.extend(text(&[part])),
+            }
+        }
+        ConflictedFile::parse(&out, MARKER_SIZE).unwrap()
+    }
+
+    fn resolved(file: &ConflictedFile, lines: &[&str]) -> Vec<Option<Vec<String>>> {
+        file.resolutions(&text(lines))
+            .into_iter()
+            .map(|r| {
+                r.map(|lines| {
+                    lines
+                        .iter()
+                        .map(|l| String::from_utf8_lossy(l).trim_end().to_string())
+                        .collect()
+                })
+            })
+            .collect()
+    }
+
+    fn some(lines: &[&str]) -> Option<Vec<String>> {
+        Some(lines.iter().map(|l| l.to_string()).collect())
+    }
+
+    #[test]
+    fn each_hunk_gets_the_lines_between_its_clean_neighbours() {
+        let file = marked(&["a", "b", "[B1 | B2]", "c", "d", "[D1 | D2]", "e"]);
+        // The first kept both sides, the second was dropped, and the user
+        // also changed the line after it: that hunk cannot be told.
+        let got = resolved(&file, &["a", "b", "B1", "B2", "c", "d", "E"]);
+        assert_eq!(got, [some(&["B1", "B2"]), None]);
+        let got = resolved(&file, &["a", "b", "B1", "B2", "c", "d", "e"]);
+        assert_eq!(got, [some(&["B1", "B2"]), some(&[])]);
+        // A line added far from any hunk belongs to none.
+        let got = resolved(&file, &["a", "new", "b", "B2", "c", "d", "D1", "e"]);
+        assert_eq!(got, [some(&["B2"]), some(&["D1"])]);
+    }
+
+    #[test]
+    fn a_hunk_whose_neighbour_line_was_edited_is_not_told() {
+        let file = marked(&["a", "b", "[B1 | B2]", "c", "d", "[D1 | D2]", "e"]);
+        let got = resolved(&file, &["a", "b (edited)", "B1", "c", "d", "D2", "e"]);
+        assert_eq!(got, [None, some(&["D2"])]);
+        // The clean region between two hunks gone: neither is told.
+        let file = marked(&["a", "[B1 | B2]", "c", "[D1 | D2]", "e"]);
+        assert_eq!(resolved(&file, &["a", "X", "e"]), [None, None]);
+    }
+
+    /// A resolution made of a line the clean text next to it also has:
+    /// the line diff may match the clean line to the resolution's and
+    /// leave the clean line's twin outside the hunk; sliding gives it back.
+    #[test]
+    fn a_resolution_repeating_its_neighbour_line_stays_in_the_hunk() {
+        let file = marked(&["import os", "[import sys | import re]", "", "def main():"]);
+        let got = resolved(&file, &["import os", "", "", "def main():"]);
+        assert_eq!(got, [some(&[""])]);
+        let file = marked(&["c1", "[o | t]", "}"]);
+        assert_eq!(resolved(&file, &["c1", "}", "}", "}"]), [some(&["}", "}"])]);
+    }
+
+    #[test]
+    fn hunks_at_the_start_and_the_end_of_the_file() {
+        let file = marked(&["[A1 | A2]", "m", "[Z1 | Z2]"]);
+        let got = resolved(&file, &["A2", "A1", "m", "Z1", "Z2", "Z3"]);
+        assert_eq!(got, [some(&["A2", "A1"]), some(&["Z1", "Z2", "Z3"])]);
+    }
+
+    #[test]
+    fn rendering_the_told_resolutions_gives_the_resolved_file_back() {
+        let file = marked(&["k", "", "[}1 | }2]", "}", "", "[q | r]", "}"]);
+        let lines = ["k", "", "}1", "}", "}2", "}", "", "r", "", "q", "}"];
+        let told = file.resolutions(&text(&lines));
+        assert!(told.iter().all(Option::is_some), "{told:?}");
+        let mut told = told.into_iter();
+        let (again, left) = file.render(["", "", ""], |_| told.next().flatten());
+        assert_eq!(left, 0);
+        assert_eq!(
+            String::from_utf8_lossy(&again),
+            String::from_utf8_lossy(&text(&lines))
+        );
+    }
+
+    #[test]
+    fn labels_are_read_from_the_markers() {
+        let text = text(&[
+            "a",
+            "<<<<<<< HEAD",
+            "x",
+            "||||||| parent of 1234abc (Add a thing)",
+            "=======",
+            "y",
+            ">>>>>>> 1234abc (Add a thing)",
+        ]);
+        assert_eq!(
+            labels(&text),
+            [
+                "parent of 1234abc (Add a thing)",
+                "HEAD",
+                "1234abc (Add a thing)"
+            ]
+        );
+        let file = ConflictedFile::parse(&text, MARKER_SIZE).unwrap();
+        let [b, o, t] = labels(&text);
+        assert_eq!(file.render([&b, &o, &t], |_| None).0, text);
     }
 }
