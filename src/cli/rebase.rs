@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use verda_patch::Result;
 use verda_patch::queue::journal::{self, Kind};
 use verda_patch::queue::rebase::{self, Outcome, RebaseOptions, Report, short_hex};
+use verda_patch::repo::attribution::Attribution;
 
 use super::{Context, print_json};
 
@@ -75,10 +76,16 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
     match &report.stopped {
         Some((patch, files)) => {
             eprintln!(
-                "CONFLICT: patches/{project}/{patch} does not apply on {} ({}).\n\
-                 Resolve it in custom-source/{project} (edit, `git add`), then {}.",
+                "CONFLICT: patches/{project}/{patch} does not apply on {} ({}).",
                 report.to,
                 files.join(", "),
+            );
+            if let Some(attribution) = &report.stopped_attribution {
+                let lines = attribution_lines(attribution, &report.from, &report.to, Some(3));
+                eprint!("{}", indented(&lines, 1));
+            }
+            eprintln!(
+                "Resolve it in custom-source/{project} (edit, `git add`), then {}.",
                 journal::sequence_recover(Kind::Rebase, &project)
             );
             Ok(ExitCode::from(3))
@@ -115,6 +122,89 @@ pub fn text(report: &Report) -> String {
     );
     for r in &report.results {
         let _ = writeln!(out, "  {:<44} {}", r.path, describe(&r.outcome));
+        if let Some(attribution) = &r.attribution {
+            let lines = attribution_lines(attribution, &report.from, &report.to, None);
+            out.push_str(&indented(&lines, 2));
+        }
+    }
+    out
+}
+
+/// Why a patch conflicted, as (depth, line) pairs: per conflicting hunk,
+/// where its lines are and the upstream commits that changed them (the
+/// first `limit` of them, then how many more).
+pub fn attribution_lines(
+    attribution: &Attribution,
+    from: &str,
+    to: &str,
+    limit: Option<usize>,
+) -> Vec<(usize, String)> {
+    let files = match attribution {
+        Attribution::None => {
+            return vec![(
+                0,
+                format!(
+                    "no upstream history between {from} and {to} to say why \
+                     (a PyPI source imports each release as one snapshot)"
+                ),
+            )];
+        }
+        Attribution::Commits { files } => files,
+    };
+    let mut out = Vec::new();
+    for file in files {
+        if let Some(note) = &file.note {
+            out.push((0, format!("{}: {note}", file.path)));
+        }
+        for hunk in &file.hunks {
+            let place = match (hunk.new, hunk.old) {
+                (Some(new), _) if new.count > 0 => format!("{} {new} ({to})", file.path),
+                (_, Some(old)) if old.count > 0 => format!("{} {old} ({from})", file.path),
+                (Some(new), _) => format!("{} {new} ({to})", file.path),
+                (None, _) => file.path.clone(),
+            };
+            if hunk.commits.is_empty() {
+                out.push((
+                    0,
+                    format!(
+                        "{place}: no upstream commit between {from} and {to} changed these lines; \
+                         the queue's earlier patches did (a forecast leaves out those that conflict)"
+                    ),
+                ));
+                continue;
+            }
+            out.push((0, format!("{place}, changed upstream by:")));
+            let shown = limit.unwrap_or(usize::MAX);
+            for commit in hunk.commits.iter().take(shown) {
+                let mut trailers = Vec::new();
+                if let Some(id) = &commit.change_id {
+                    trailers.push(format!("Change-Id: {id}"));
+                }
+                for bug in &commit.closes_bug {
+                    trailers.push(format!("Closes-Bug: {bug}"));
+                }
+                let trailers = match trailers.is_empty() {
+                    true => String::new(),
+                    false => format!(" ({})", trailers.join(", ")),
+                };
+                out.push((
+                    1,
+                    format!("{} {}{trailers}", short_hex(&commit.commit), commit.subject),
+                ));
+            }
+            if hunk.commits.len() > shown {
+                out.push((1, format!("... and {} more", hunk.commits.len() - shown)));
+            }
+        }
+    }
+    out
+}
+
+/// `lines` as text, two blanks per level below `depth`.
+pub fn indented(lines: &[(usize, String)], depth: usize) -> String {
+    let mut out = String::new();
+    for (level, line) in lines {
+        let _ = writeln!(out, "{}{line}", "  ".repeat(depth + level));
     }
     out
 }
@@ -136,6 +226,20 @@ fn markdown(report: &Report) -> String {
             subject,
             describe(&r.outcome)
         );
+    }
+    let conflicted: Vec<_> = report
+        .results
+        .iter()
+        .filter_map(|r| Some((r, r.attribution.as_ref()?)))
+        .collect();
+    if !conflicted.is_empty() {
+        let _ = writeln!(out, "\n## Why patches conflicted\n");
+        for (r, attribution) in conflicted {
+            let _ = writeln!(out, "* `{}`", r.path);
+            for (level, line) in attribution_lines(attribution, &report.from, &report.to, None) {
+                let _ = writeln!(out, "{}* {line}", "  ".repeat(level + 1));
+            }
+        }
     }
     out
 }
