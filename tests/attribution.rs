@@ -218,6 +218,40 @@ fn lines_upstream_deleted_are_attributed_to_the_commit_that_deleted_them() {
     );
 }
 
+/// A line removed right next to the lines upstream rewrote is part of the
+/// conflict (git's merge joins the two changes into one hunk), though not
+/// of the rewritten lines `git log -L` would follow: it is named too.
+#[test]
+fn a_removal_at_the_edge_of_the_conflicting_lines_is_named_too() {
+    let fx = fixture();
+    let up = fx.upstream();
+    edit(&up.join("app/quota.py"), "quota line 9\n", "");
+    let removal = commit(&fx, "Drop quota line 9");
+    edit(
+        &up.join("app/quota.py"),
+        "quota line 10\n",
+        "quota line ten\n",
+    );
+    let rewrite = commit(&fx, "Spell out quota line ten");
+    edit(&up.join("app/quota.py"), "quota line 2\n", "");
+    let elsewhere = commit(&fx, "Drop quota line 2");
+    git(&up, &["tag", "2.0"]);
+    let (code, stdout, stderr) = fx.run(&["check", "--against", "2.0", "--json"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let hunk = &json[0]["results"][0]["attribution"]["files"][0]["hunks"][0];
+    let named: Vec<&str> = hunk["commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["commit"].as_str().unwrap())
+        .collect();
+    assert_eq!(named, [removal.as_str(), rewrite.as_str()], "{hunk}");
+    assert!(!named.contains(&elsewhere.as_str()));
+    assert_eq!(hunk["old"], serde_json::json!({"start": 9, "count": 2}));
+    assert_eq!(hunk["new"], serde_json::json!({"start": 8, "count": 1}));
+}
+
 // ---- the line tracking against `git log -L` ---------------------------
 
 /// `git log -L<start>,<end>:<path> <range> --no-merges`: the commits,

@@ -28,10 +28,14 @@
 //! * a path missing in the parent is looked up as a rename (`git log
 //!   --follow`'s rename detection, at git's 50 %) in that commit only.
 //!
-//! One addition where `-L` has no answer: a hunk whose upstream side is
+//! Two additions where `-L` has no answer: a hunk whose upstream side is
 //! empty (upstream deleted the lines our patch edits) is tracked as a point
 //! between two lines; a commit that removed lines at that point changed it,
-//! and the removed lines are followed further back as a range.
+//! and the removed lines are followed further back as a range. And a
+//! conflict hunk includes lines upstream removed right at the edges of its
+//! upstream side (git's merge joins adjacent changes into one hunk), which
+//! `-L` ignores: a commit that removed lines exactly at an edge is named
+//! too, and those lines are followed back the same way.
 
 use std::collections::HashMap;
 
@@ -181,8 +185,21 @@ impl Git {
                 old_lines.push(to_old.as_ref().and_then(|h| map_back(h, span(b))));
                 spans.push(to_new.as_ref().and_then(|h| map_back(h, span(o))));
             }
-            let tracked: Vec<Span> = spans.iter().flatten().copied().collect();
-            let mut found = self.line_history(old, new, &path, &tracked)?.into_iter();
+            // A hunk's lines and, since the conflict region ends where
+            // upstream's lines end, lines upstream removed at its edges.
+            let tracked: Vec<Vec<Mark>> = spans
+                .iter()
+                .flatten()
+                .map(|&span| match span.len {
+                    0 => vec![Mark::Lines(span)],
+                    _ => vec![
+                        Mark::Lines(span),
+                        Mark::Edge(span.start),
+                        Mark::Edge(span.end()),
+                    ],
+                })
+                .collect();
+            let mut found = self.follow(old, new, &path, &tracked)?.into_iter();
             let mut hunks = Vec::with_capacity(spans.len());
             for (old_span, new_span) in old_lines.into_iter().zip(spans) {
                 let commits = match new_span {
@@ -235,8 +252,21 @@ impl Git {
         path: &str,
         spans: &[Span],
     ) -> Result<Vec<Vec<Oid>>> {
-        let mut found: Vec<Vec<(usize, Oid)>> = vec![Vec::new(); spans.len()];
-        if spans.is_empty() {
+        let groups: Vec<Vec<Mark>> = spans.iter().map(|&s| vec![Mark::Lines(s)]).collect();
+        self.follow(old, new, path, &groups)
+    }
+
+    /// For each group of marks on `path` at `new`, the non-merge commits
+    /// of `old..new` that changed one of them, oldest first.
+    fn follow(
+        &self,
+        old: Oid,
+        new: Oid,
+        path: &str,
+        groups: &[Vec<Mark>],
+    ) -> Result<Vec<Vec<Oid>>> {
+        let mut found: Vec<Vec<(usize, Oid)>> = vec![Vec::new(); groups.len()];
+        if groups.is_empty() {
             return Ok(Vec::new());
         }
         let mut walk = self.repo.revwalk().git(|| "walking history".into())?;
@@ -250,7 +280,11 @@ impl Git {
             new,
             Tracked {
                 path: path.to_string(),
-                spans: spans.iter().copied().enumerate().collect(),
+                marks: groups
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(index, marks)| marks.iter().map(move |&m| (index, m)))
+                    .collect(),
             },
         );
         for (position, id) in walk.enumerate() {
@@ -287,26 +321,26 @@ impl Git {
             }
             let Some(hunks) = sides.first().map(|s| s.2.as_ref()) else {
                 // A root commit inside the range added every line.
-                for (index, span) in &tracked.spans {
-                    if span.len > 0 {
+                for (index, mark) in &tracked.marks {
+                    if matches!(mark, Mark::Lines(span) if span.len > 0) {
                         found[*index].push((position, id));
                     }
                 }
                 continue;
             };
             let untouched = |hunks: Option<&Vec<Hunk>>| {
-                hunks.is_some_and(|h| tracked.spans.iter().all(|(_, s)| !touches(h, *s)))
+                hunks.is_some_and(|h| tracked.marks.iter().all(|(_, m)| !m.touched_by(h)))
             };
             let targets: Vec<&(Oid, String, Option<Vec<Hunk>>)> = if sides.len() == 1 {
                 let Some(hunks) = hunks else {
                     // Binary on one side: the commit changed it all.
-                    for (index, _) in &tracked.spans {
+                    for (index, _) in &tracked.marks {
                         found[*index].push((position, id));
                     }
                     continue;
                 };
-                for (index, span) in &tracked.spans {
-                    if touches(hunks, *span) {
+                for (index, mark) in &tracked.marks {
+                    if mark.touched_by(hunks) {
                         found[*index].push((position, id));
                     }
                 }
@@ -321,15 +355,15 @@ impl Git {
                 let Some(hunks) = hunks else { continue };
                 let entry = pending.entry(*parent).or_insert_with(|| Tracked {
                     path: parent_path.clone(),
-                    spans: Vec::new(),
+                    marks: Vec::new(),
                 });
-                for (index, span) in &tracked.spans {
-                    if let Some(back) = map_back(hunks, *span) {
-                        entry.spans.push((*index, back));
+                for (index, mark) in &tracked.marks {
+                    if let Some(back) = mark.map_back(hunks) {
+                        entry.marks.push((*index, back));
                     }
                 }
-                entry.spans.sort_unstable();
-                entry.spans.dedup();
+                entry.marks.sort_unstable();
+                entry.marks.dedup();
             }
         }
         Ok(found
@@ -418,9 +452,74 @@ impl Git {
     }
 }
 
+/// What a commit's version of the file is followed for: its path there,
+/// and (group, mark) pairs.
 struct Tracked {
     path: String,
-    spans: Vec<(usize, Span)>,
+    marks: Vec<(usize, Mark)>,
+}
+
+/// What is followed through history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Mark {
+    /// Lines, followed as `git log -L` follows them (a point when empty).
+    Lines(Span),
+    /// An edge of a conflict hunk's lines: a commit that removed lines
+    /// exactly there changed the hunk (git log -L ignores such removals).
+    Edge(usize),
+}
+
+impl Mark {
+    fn touched_by(self, hunks: &[Hunk]) -> bool {
+        match self {
+            Mark::Lines(span) => touches(hunks, span),
+            Mark::Edge(p) => removal_at(hunks, p).is_some(),
+        }
+    }
+
+    /// Where the mark was before the diff `hunks`; lines removed at an
+    /// edge are followed further back as lines.
+    fn map_back(self, hunks: &[Hunk]) -> Option<Mark> {
+        match self {
+            Mark::Lines(span) => map_back(hunks, span).map(Mark::Lines),
+            Mark::Edge(p) => Some(match removal_at(hunks, p) {
+                Some(h) => Mark::Lines(Span {
+                    start: h.old,
+                    len: h.old_len,
+                }),
+                None => Mark::Edge(locate(hunks, p).unwrap_or_else(|h| h.old)),
+            }),
+        }
+    }
+}
+
+/// The hunk that only removed lines, at point `p` of the new file.
+fn removal_at(hunks: &[Hunk], p: usize) -> Option<&Hunk> {
+    hunks
+        .iter()
+        .find(|h| h.new_len == 0 && h.old_len > 0 && h.new == p)
+}
+
+/// The old index of new line (or point) `x`: shifted by the hunks before
+/// it, or the hunk it is in.
+fn locate(hunks: &[Hunk], x: usize) -> std::result::Result<usize, Hunk> {
+    let mut shift: isize = 0;
+    for h in hunks {
+        if h.new_len == 0 {
+            // Removed lines sit before new line `h.new`.
+            if h.new > x {
+                break;
+            }
+            shift += h.old_len as isize;
+        } else if h.new + h.new_len <= x {
+            shift += h.old_len as isize - h.new_len as isize;
+        } else if h.new <= x {
+            return Err(*h);
+        } else {
+            break;
+        }
+    }
+    Ok((x as isize + shift) as usize)
 }
 
 fn blob(hex: &Option<String>) -> Option<Oid> {
@@ -451,27 +550,6 @@ fn touches(hunks: &[Hunk], span: Span) -> bool {
 /// added by the diff. A point at which lines were removed becomes those
 /// lines.
 fn map_back(hunks: &[Hunk], span: Span) -> Option<Span> {
-    // The old index of new line `x`: in a hunk, that hunk; else shifted by
-    // the hunks before it.
-    let locate = |x: usize| -> Result<usize, Hunk> {
-        let mut shift: isize = 0;
-        for h in hunks {
-            if h.new_len == 0 {
-                // Removed lines sit before new line `h.new`.
-                if h.new > x {
-                    break;
-                }
-                shift += h.old_len as isize;
-            } else if h.new + h.new_len <= x {
-                shift += h.old_len as isize - h.new_len as isize;
-            } else if h.new <= x {
-                return Err(*h);
-            } else {
-                break;
-            }
-        }
-        Ok((x as isize + shift) as usize)
-    };
     if span.len == 0 {
         let p = span.start;
         if let Some(h) = hunks
@@ -484,18 +562,18 @@ fn map_back(hunks: &[Hunk], span: Span) -> Option<Span> {
             });
         }
         return Some(Span {
-            start: match locate(p) {
+            start: match locate(hunks, p) {
                 Ok(x) => x,
                 Err(h) => h.old,
             },
             len: 0,
         });
     }
-    let start = match locate(span.start) {
+    let start = match locate(hunks, span.start) {
         Ok(x) => x,
         Err(h) => h.old,
     };
-    let end = match locate(span.end() - 1) {
+    let end = match locate(hunks, span.end() - 1) {
         Ok(x) => x + 1,
         Err(h) => h.old + h.old_len,
     };
@@ -538,6 +616,18 @@ mod tests {
         assert_eq!(map_back(&hunks, s(4, 0)), Some(s(4, 1)));
         // Elsewhere a point moves with the lines.
         assert_eq!(map_back(&added, s(6, 0)), Some(s(3, 0)));
+    }
+
+    #[test]
+    fn an_edge_is_changed_only_by_a_removal_exactly_there() {
+        let removal = [h(3, 2, 3, 0)];
+        assert!(Mark::Edge(3).touched_by(&removal));
+        assert!(!Mark::Edge(4).touched_by(&removal));
+        assert_eq!(Mark::Edge(3).map_back(&removal), Some(Mark::Lines(s(3, 2))));
+        assert_eq!(Mark::Edge(4).map_back(&removal), Some(Mark::Edge(6)));
+        let replacement = [h(3, 1, 3, 1)];
+        assert!(!Mark::Edge(3).touched_by(&replacement));
+        assert!(!Mark::Edge(4).touched_by(&replacement));
     }
 
     #[test]
