@@ -37,7 +37,7 @@
 //! `-L` ignores: a commit that removed lines exactly at an edge is named
 //! too, and those lines are followed back the same way.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -287,11 +287,17 @@ impl Git {
                     .collect(),
             },
         );
-        for (position, id) in walk.enumerate() {
+        // The commits of old..new: marks passed to a parent outside it
+        // (released with the old pin) are not followed, and the walk ends
+        // when no mark is left.
+        let commits: Vec<Oid> = walk
+            .collect::<std::result::Result<_, _>>()
+            .git(|| "walking history".into())?;
+        let members: HashSet<Oid> = commits.iter().copied().collect();
+        for (position, &id) in commits.iter().enumerate() {
             if pending.is_empty() {
                 break;
             }
-            let id = id.git(|| "walking history".into())?;
             let Some(tracked) = pending.remove(&id) else {
                 continue;
             };
@@ -303,19 +309,26 @@ impl Git {
             let Some(file) = self.file_at(tree, &tracked.path)? else {
                 continue;
             };
-            let mut sides = Vec::new();
+            let mut parents = Vec::new();
             for parent in commit.parent_ids() {
                 let parent_tree = self.tree_of(parent)?;
-                let (parent_path, parent_file) = match self.file_at(parent_tree, &tracked.path)? {
-                    Some(f) => (tracked.path.clone(), Some(f.id)),
+                parents.push(match self.file_at(parent_tree, &tracked.path)? {
+                    Some(f) => (parent, tracked.path.clone(), Some(f.id)),
                     None => match self.rename_source(parent_tree, tree, &tracked.path)? {
-                        Some((from, blob)) => (from, Some(blob)),
-                        None => (tracked.path.clone(), None),
+                        Some((from, blob)) => (parent, from, Some(blob)),
+                        None => (parent, tracked.path.clone(), None),
                     },
-                };
-                let hunks = match parent_file {
-                    Some(blob) if blob == file.id => Some(Vec::new()),
-                    blob => self.line_hunks(blob, file.id)?,
+                });
+            }
+            // A parent with the very same file is where the lines come
+            // from (a merge's side branch): nothing to diff.
+            let same = parents.iter().position(|p| p.2 == Some(file.id));
+            let mut sides = Vec::with_capacity(parents.len());
+            for (index, (parent, parent_path, blob)) in parents.into_iter().enumerate() {
+                let hunks = match same {
+                    Some(same) if same == index => Some(Vec::new()),
+                    Some(_) => continue,
+                    None => self.line_hunks(blob, file.id)?,
                 };
                 sides.push((parent, parent_path, hunks));
             }
@@ -352,7 +365,9 @@ impl Git {
                 }
             };
             for (parent, parent_path, hunks) in targets {
-                let Some(hunks) = hunks else { continue };
+                let Some(hunks) = hunks.as_ref().filter(|_| members.contains(parent)) else {
+                    continue;
+                };
                 let entry = pending.entry(*parent).or_insert_with(|| Tracked {
                     path: parent_path.clone(),
                     marks: Vec::new(),
