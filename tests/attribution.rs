@@ -216,6 +216,51 @@ fn lines_upstream_deleted_are_attributed_to_the_commit_that_deleted_them() {
             && !text.contains(short(&readme)),
         "{text}"
     );
+    // The stop says the same, in JSON too.
+    let (code, stdout, stderr) = fx.run(&["rebase", "--to", "2.0", "--json"]);
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let hunk = &json["stopped_attribution"]["files"][0]["hunks"][0];
+    assert_eq!(hunk["commits"][0]["commit"], deleted.as_str(), "{json}");
+    assert_eq!(hunk["commits"][0]["closes_bug"][0], "#2100002", "{json}");
+}
+
+/// The stop message shows the first three commits of a hunk and how many
+/// more; `status` and the report show them all, oldest first.
+#[test]
+fn the_stop_shows_three_commits_and_status_all_of_them() {
+    let fx = fixture();
+    let up = fx.upstream();
+    let mut ids = Vec::new();
+    let mut line = "quota line 10".to_string();
+    for round in 1..=5 {
+        let next = format!("quota line 10 (round {round})");
+        edit(
+            &up.join("app/quota.py"),
+            &format!("{line}\n"),
+            &format!("{next}\n"),
+        );
+        ids.push(commit(&fx, &format!("Round {round} on quota line 10")));
+        line = next;
+    }
+    git(&up, &["tag", "2.0"]);
+    let listed = |text: &str| -> Vec<usize> {
+        ids.iter()
+            .enumerate()
+            .filter(|(_, id)| text.contains(&format!("{} Round", short(id))))
+            .map(|(i, _)| i + 1)
+            .collect()
+    };
+    let (code, _, stderr) = fx.run(&["rebase", "--to", "2.0"]);
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(listed(&stderr), [1, 2, 3], "{stderr}");
+    assert!(stderr.contains("\n    … and 2 more\n"), "{stderr}");
+    let (_, status, _) = fx.run(&["status"]);
+    assert_eq!(listed(&status), [1, 2, 3, 4, 5], "{status}");
+    let first = status.find(short(&ids[0])).unwrap();
+    let last = status.find(short(&ids[4])).unwrap();
+    assert!(first < last, "oldest first: {status}");
+    assert!(!status.contains("more"), "{status}");
 }
 
 /// A line removed right next to the lines upstream rewrote is part of the

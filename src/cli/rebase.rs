@@ -193,7 +193,7 @@ pub fn attribution_lines(
                 ));
             }
             if hunk.commits.len() > shown {
-                out.push((1, format!("... and {} more", hunk.commits.len() - shown)));
+                out.push((1, format!("… and {} more", hunk.commits.len() - shown)));
             }
         }
     }
