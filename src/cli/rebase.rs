@@ -149,6 +149,9 @@ pub fn attribution_lines(
                 ),
             )];
         }
+        Attribution::Unavailable { reason } => {
+            return vec![(0, format!("why is unknown: {reason}"))];
+        }
         Attribution::Commits { files } => files,
     };
     let mut out = Vec::new();

@@ -463,7 +463,8 @@ fn has_history(ws: &Workspace, project: &str) -> Result<bool> {
 }
 
 /// Why `conflicts` (of the patch being replayed) conflict: the upstream
-/// commits between the pins that changed their lines.
+/// commits between the pins that changed their lines. A history that
+/// cannot be read leaves the reason out, not the rebase.
 fn attribute(
     git: &Git,
     history: bool,
@@ -473,11 +474,12 @@ fn attribute(
     if !history {
         return Ok(Attribution::None);
     }
-    git.attribute(
-        conflicts,
-        oid(&state.kind.old_pin)?,
-        oid(&state.kind.new_pin)?,
-    )
+    let (old, new) = (oid(&state.kind.old_pin)?, oid(&state.kind.new_pin)?);
+    Ok(git
+        .attribute(conflicts, old, new)
+        .unwrap_or_else(|e| Attribution::Unavailable {
+            reason: e.to_string(),
+        }))
 }
 
 /// `--continue`: take the user's resolution as the new version of the patch.

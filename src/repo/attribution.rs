@@ -139,6 +139,9 @@ pub enum Attribution {
     /// A source without history between releases (PyPI sdists are
     /// imported as one snapshot commit per release).
     None,
+    /// The history could not be read (a shallow or damaged mirror): why.
+    /// The replay goes on; only the explanation is missing.
+    Unavailable { reason: String },
 }
 
 impl Git {
