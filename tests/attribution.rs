@@ -263,6 +263,47 @@ fn the_stop_shows_three_commits_and_status_all_of_them() {
     assert!(!status.contains("more"), "{status}");
 }
 
+/// A patch that edits an earlier patch's lines conflicts in a forecast
+/// that left the earlier one out: no upstream commit is blamed for it.
+#[test]
+fn a_conflict_with_an_earlier_patch_names_no_upstream_commit() {
+    let fx = fixture();
+    fx.verda(&["apply"]).assert().success();
+    let quota = fx.custom().join("app/quota.py");
+    edit(&quota, "quota line 3\n", "quota line 3 (ours)\n");
+    edit(&quota, "quota line 20\n", "quota line 20\nX = 1\n");
+    git(&fx.custom(), &["commit", "-q", "-am", "Set X"]);
+    edit(&quota, "X = 1\n", "X = 2\n");
+    git(&fx.custom(), &["commit", "-q", "-am", "Raise X"]);
+    fx.verda(&["export", "--category", "feature"])
+        .assert()
+        .success();
+    let up = fx.upstream();
+    edit(
+        &up.join("app/quota.py"),
+        "quota line 3\n",
+        "quota line three\n",
+    );
+    let culprit = commit(&fx, "Spell out quota line three");
+    git(&up, &["tag", "2.0"]);
+
+    let (code, stdout, stderr) = fx.run(&["check", "--against", "2.0"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let set_x = stdout.find("0004-set-x.patch").expect(&stdout);
+    let raise_x = stdout.find("0005-raise-x.patch").expect(&stdout);
+    assert!(
+        stdout[set_x..raise_x].contains(&format!("{} Spell out quota line three", short(&culprit))),
+        "{stdout}"
+    );
+    assert!(
+        stdout[raise_x..].contains(
+            "app/quota.py before line 21 (2.0): no upstream commit between 1.0 and 2.0 \
+             changed these lines; the queue's earlier patches did"
+        ) && !stdout[raise_x..].contains(short(&culprit)),
+        "{stdout}"
+    );
+}
+
 /// A line removed right next to the lines upstream rewrote is part of the
 /// conflict (git's merge joins the two changes into one hunk), though not
 /// of the rewritten lines `git log -L` would follow: it is named too.

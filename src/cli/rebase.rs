@@ -159,23 +159,21 @@ pub fn attribution_lines(
         if let Some(note) = &file.note {
             out.push((0, format!("{}: {note}", file.path)));
         }
+        // Hunks no upstream commit explains: one line per file, their
+        // places at the new pin, then at the old one.
+        let mut unexplained = [Vec::new(), Vec::new()];
         for hunk in &file.hunks {
-            let place = match (hunk.new, hunk.old) {
-                (Some(new), _) if new.count > 0 => format!("{} {new} ({to})", file.path),
-                (_, Some(old)) if old.count > 0 => format!("{} {old} ({from})", file.path),
-                (Some(new), _) => format!("{} {new} ({to})", file.path),
-                (None, _) => file.path.clone(),
+            let (lines, pin, at_old) = match (hunk.new, hunk.old) {
+                (Some(new), _) if new.count > 0 => (new.to_string(), to, 0),
+                (_, Some(old)) if old.count > 0 => (old.to_string(), from, 1),
+                (Some(new), _) => (new.to_string(), to, 0),
+                (None, _) => continue,
             };
             if hunk.commits.is_empty() {
-                out.push((
-                    0,
-                    format!(
-                        "{place}: no upstream commit between {from} and {to} changed these lines; \
-                         the queue's earlier patches did (a forecast leaves out those that conflict)"
-                    ),
-                ));
+                unexplained[at_old].push(lines);
                 continue;
             }
+            let place = format!("{} {lines} ({pin})", file.path);
             out.push((0, format!("{place}, changed upstream by:")));
             let shown = limit.unwrap_or(usize::MAX);
             for commit in hunk.commits.iter().take(shown) {
@@ -198,6 +196,23 @@ pub fn attribution_lines(
             if hunk.commits.len() > shown {
                 out.push((1, format!("… and {} more", hunk.commits.len() - shown)));
             }
+        }
+        let places: Vec<String> = unexplained
+            .iter()
+            .zip([to, from])
+            .filter(|(places, _)| !places.is_empty())
+            .map(|(places, pin)| format!("{} ({pin})", places.join(", ")))
+            .collect();
+        if !places.is_empty() {
+            out.push((
+                0,
+                format!(
+                    "{} {}: no upstream commit between {from} and {to} changed these lines; \
+                     the queue's earlier patches did (a forecast leaves out those that conflict)",
+                    file.path,
+                    places.join("; ")
+                ),
+            ));
         }
     }
     out
