@@ -479,6 +479,47 @@ fn nova_stable_backports_apply_to_31_3_1_and_forecast_drops_by_change_id() {
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let results = json[0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 67);
+    // Why the two conflicts: 0059 adds constants where upstream's sound
+    // model commit added its own; every named commit is upstream's, of
+    // 31.0.0..32.0.0. 0061 builds on 0059, which the forecast leaves out:
+    // no upstream commit changed its lines (after 0059 is resolved, a real
+    // rebase carries it cleanly).
+    let between = git(&mirror, &["rev-list", "--no-merges", "31.0.0..32.0.0"]);
+    let between: std::collections::HashSet<&str> = between.lines().collect();
+    let conflicts: Vec<(&str, Vec<&serde_json::Value>)> = results
+        .iter()
+        .filter(|r| r["outcome"] == "conflict")
+        .map(|r| {
+            assert_eq!(r["attribution"]["history"], "commits", "{r}");
+            let commits = r["attribution"]["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|f| f["hunks"].as_array().unwrap())
+                .flat_map(|h| h["commits"].as_array().unwrap())
+                .collect();
+            (r["path"].as_str().unwrap(), commits)
+        })
+        .collect();
+    let paths: Vec<&str> = conflicts.iter().map(|(p, _)| *p).collect();
+    assert_eq!(
+        paths,
+        [
+            "bugfix/0059-Preserve-vTPM-state-between-power-off-and-power-on.patch",
+            "bugfix/0061-Preserve-UEFI-NVRAM-variable-store.patch"
+        ]
+    );
+    let subjects: Vec<&str> = conflicts[0]
+        .1
+        .iter()
+        .map(|c| c["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["Implement sound model extra spec for libvirt."]);
+    for commit in &conflicts[0].1 {
+        let id = commit["commit"].as_str().unwrap();
+        assert!(between.contains(id), "{id} is not in 31.0.0..32.0.0");
+    }
+    assert!(conflicts[1].1.is_empty(), "{:?}", conflicts[1].1);
     for result in results {
         let path = result["path"].as_str().unwrap();
         let outcome = result["outcome"].as_str().unwrap();

@@ -198,3 +198,34 @@ fn a_queue_rebases_across_two_sdists() {
     let series = std::fs::read_to_string(fx.repo().join("patches/tiny/series")).unwrap();
     assert_eq!(series, "feature/0002-document-f.patch\n");
 }
+
+/// PyPI releases are snapshots: a conflict has no upstream commits to be
+/// attributed to, and the stop, the forecast and `status` say so in one
+/// line instead of failing.
+#[test]
+fn a_conflict_on_a_pypi_source_says_there_is_no_history_to_attribute_it_to() {
+    let fx = pypi_fixture(false);
+    fx.verda(&["apply"]).assert().success();
+    let custom = fx.repo().join("custom-source/tiny");
+    edit(&custom.join("tiny/core.py"), "return 1\n", "return 10\n");
+    git(&custom, &["commit", "-q", "-am", "Return ten"]);
+    fx.verda(&["export", "--category", "feature"])
+        .assert()
+        .success();
+    let no_history = "no upstream history between 1.0 and 1.1 to say why \
+                      (a PyPI source imports each release as one snapshot)";
+
+    let (code, stdout, stderr) = fx.run(&["check", "--against", "1.1", "--json"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        json[0]["results"][0]["attribution"],
+        serde_json::json!({"history": "none"})
+    );
+    let (code, stdout, stderr) = fx.run(&["rebase", "--to", "1.1"]);
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(stderr.contains(no_history), "{stderr}");
+    let (code, stdout, stderr) = fx.run(&["status"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(no_history), "{stdout}");
+}

@@ -8,6 +8,7 @@ use verda_patch::queue::journal::{self, Kind};
 use verda_patch::queue::rebase::{self, Outcome, PatchResult, RebaseOptions, Report, short_hex};
 use verda_patch::queue::resolutions;
 use verda_patch::queue::upgrade::{self, Finished, Mapped, UpgradeOptions, UpgradeReport};
+use verda_patch::repo::attribution::Attribution;
 use verda_patch::upstream::releases::{Pick, Series};
 use verda_patch::{Error, Result};
 
@@ -127,11 +128,15 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
 fn conflict_message(report: &Report, (patch, files): &(String, Vec<String>), recover: Recover) {
     let project = &report.project;
     eprintln!(
-        "CONFLICT: patches/{project}/{patch} does not apply on {} ({}).\n\
-         Resolve it in custom-source/{project} (edit, `git add`), then {recover}.",
+        "CONFLICT: patches/{project}/{patch} does not apply on {} ({}).",
         report.to,
         files.join(", "),
     );
+    if let Some(attribution) = &report.stopped_attribution {
+        let lines = attribution_lines(attribution, &report.from, &report.to, Some(3));
+        eprint!("{}", indented(&lines, 1));
+    }
+    eprintln!("Resolve it in custom-source/{project} (edit, `git add`), then {recover}.");
 }
 
 fn start_upgrade(
@@ -399,12 +404,113 @@ fn project_text(
     let _ = writeln!(out, "{project}: {verb} {from} -> {to}");
     for r in results {
         let _ = writeln!(out, "  {:<44} {}", r.path, describe(&r.outcome));
+        if let Some(attribution) = &r.attribution {
+            let lines = attribution_lines(attribution, from, to, None);
+            out.push_str(&indented(&lines, 2));
+        }
     }
     if let Some(constraints) = constraints {
         let _ = writeln!(out, "  {constraints}");
     }
     for line in resolution_lines(project, to, resolutions) {
         let _ = writeln!(out, "  {line}");
+    }
+    out
+}
+
+/// Why a patch conflicted, as (depth, line) pairs: per conflicting hunk,
+/// where its lines are and the upstream commits that changed them (the
+/// first `limit` of them, then how many more).
+pub fn attribution_lines(
+    attribution: &Attribution,
+    from: &str,
+    to: &str,
+    limit: Option<usize>,
+) -> Vec<(usize, String)> {
+    let files = match attribution {
+        Attribution::None => {
+            return vec![(
+                0,
+                format!(
+                    "no upstream history between {from} and {to} to say why \
+                     (a PyPI source imports each release as one snapshot)"
+                ),
+            )];
+        }
+        Attribution::Unavailable { reason } => {
+            return vec![(0, format!("why is unknown: {reason}"))];
+        }
+        Attribution::Commits { files } => files,
+    };
+    let mut out = Vec::new();
+    for file in files {
+        if let Some(note) = &file.note {
+            out.push((0, format!("{}: {note}", file.path)));
+        }
+        // Hunks no upstream commit explains: one line per file, their
+        // places at the new pin, then at the old one.
+        let mut unexplained = [Vec::new(), Vec::new()];
+        for hunk in &file.hunks {
+            let (lines, pin, at_old) = match (hunk.new, hunk.old) {
+                (Some(new), _) if new.count > 0 => (new.to_string(), to, 0),
+                (_, Some(old)) if old.count > 0 => (old.to_string(), from, 1),
+                (Some(new), _) => (new.to_string(), to, 0),
+                (None, _) => continue,
+            };
+            if hunk.commits.is_empty() {
+                unexplained[at_old].push(lines);
+                continue;
+            }
+            let place = format!("{} {lines} ({pin})", file.path);
+            out.push((0, format!("{place}, changed upstream by:")));
+            let shown = limit.unwrap_or(usize::MAX);
+            for commit in hunk.commits.iter().take(shown) {
+                let mut trailers = Vec::new();
+                if let Some(id) = &commit.change_id {
+                    trailers.push(format!("Change-Id: {id}"));
+                }
+                for bug in &commit.closes_bug {
+                    trailers.push(format!("Closes-Bug: {bug}"));
+                }
+                let trailers = match trailers.is_empty() {
+                    true => String::new(),
+                    false => format!(" ({})", trailers.join(", ")),
+                };
+                out.push((
+                    1,
+                    format!("{} {}{trailers}", short_hex(&commit.commit), commit.subject),
+                ));
+            }
+            if hunk.commits.len() > shown {
+                out.push((1, format!("… and {} more", hunk.commits.len() - shown)));
+            }
+        }
+        let places: Vec<String> = unexplained
+            .iter()
+            .zip([to, from])
+            .filter(|(places, _)| !places.is_empty())
+            .map(|(places, pin)| format!("{} ({pin})", places.join(", ")))
+            .collect();
+        if !places.is_empty() {
+            out.push((
+                0,
+                format!(
+                    "{} {}: no upstream commit between {from} and {to} changed these lines; \
+                     the queue's earlier patches did (a forecast leaves out those that conflict)",
+                    file.path,
+                    places.join("; ")
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// `lines` as text, two blanks per level below `depth`.
+pub fn indented(lines: &[(usize, String)], depth: usize) -> String {
+    let mut out = String::new();
+    for (level, line) in lines {
+        let _ = writeln!(out, "{}{line}", "  ".repeat(depth + level));
     }
     out
 }
@@ -440,6 +546,19 @@ fn project_markdown(
             subject,
             describe(&r.outcome)
         );
+    }
+    let conflicted: Vec<_> = results
+        .iter()
+        .filter_map(|r| Some((r, r.attribution.as_ref()?)))
+        .collect();
+    if !conflicted.is_empty() {
+        let _ = writeln!(out, "\n## Why patches conflicted\n");
+        for (r, attribution) in conflicted {
+            let _ = writeln!(out, "* `{}`", r.path);
+            for (level, line) in attribution_lines(attribution, from, to, None) {
+                let _ = writeln!(out, "{}* {line}", "  ".repeat(level + 1));
+            }
+        }
     }
     if let Some(constraints) = constraints {
         let _ = writeln!(out, "\n{constraints}");

@@ -4,6 +4,7 @@ use verda_patch::Result;
 use verda_patch::queue::status::{SourceState, status};
 use verda_patch::repo::PinKind;
 
+use super::rebase::{attribution_lines, indented};
 use super::{Context, print_json};
 
 /// Each project's pin, queue and the state of custom-source.
@@ -57,6 +58,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                     untracked_files,
                     pin_changed,
                     queue_changed,
+                    owned_by: None,
                 } => {
                     println!(
                         "  custom-source/{}: {} at {}{}",
@@ -91,14 +93,25 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                         println!("  patch files changed since the last apply/export");
                     }
                 }
+                // A rebase or cherry-pick in progress: its commits and its
+                // conflict in the work tree are the operation, shown below.
+                SourceState::Present {
+                    owned_by: Some(_), ..
+                } => {}
             }
             if let Some(r) = &s.rebase {
-                println!(
-                    "  rebase to {} in progress: {}/{} patches done",
-                    r.to, r.done, r.total
-                );
-                if let Some((patch, files)) = &r.stopped_on {
-                    println!("  stopped on {patch}: conflict in {}", files.join(", "));
+                let at = match r.stopped_on.as_ref() {
+                    Some((patch, _)) => format!("patch {} of {}, {patch}", r.done + 1, r.total),
+                    None if r.done < r.total => format!("patch {} of {}", r.done + 1, r.total),
+                    None => format!("all {} patches replayed", r.total),
+                };
+                println!("  rebase to {} in progress: {at}", r.to);
+                if let Some((_, files)) = &r.stopped_on {
+                    println!("  conflict in {}", files.join(", "));
+                }
+                if let Some(attribution) = &r.attribution {
+                    let lines = attribution_lines(attribution, &s.pin, &r.to, None);
+                    print!("{}", indented(&lines, 2));
                 }
             }
             if let Some(p) = &s.cherry_pick {

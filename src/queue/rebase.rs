@@ -27,9 +27,10 @@ use super::upstreamed::UpstreamIndex;
 use super::{LoadedPatch, Queue, apply};
 use crate::error::Result;
 use crate::fsutil;
-use crate::manifest::Workspace;
+use crate::manifest::{Source, Workspace};
 use crate::progress::Progress;
-use crate::repo::{Git, Oid, short};
+use crate::repo::attribution::Attribution;
+use crate::repo::{Conflict, Git, Oid, short};
 use crate::upstream::Upstream;
 
 pub use super::replay::Outcome;
@@ -40,6 +41,10 @@ pub struct PatchResult {
     pub subject: String,
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// For a patch that conflicted (a forecast's conflict, or resolved by
+    /// hand): the upstream commits that changed the conflicting lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<Attribution>,
 }
 
 /// What a rebase keeps besides the replay engine's state (whose items are
@@ -63,6 +68,10 @@ pub struct Report {
     pub results: Vec<PatchResult>,
     /// Set when stopped on a conflict: the patch and the files.
     pub stopped: Option<(String, Vec<String>)>,
+    /// Set when stopped on a conflict: the upstream commits that changed
+    /// the conflicting lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_attribution: Option<Attribution>,
     pub dry_run: bool,
     /// The Markdown report written when the rebase finished.
     pub report_file: Option<PathBuf>,
@@ -89,6 +98,10 @@ struct Rebase {
     queue: Queue,
     dry_run: bool,
     index: Option<UpstreamIndex>,
+    /// The source has history between releases (git; PyPI has not).
+    history: bool,
+    /// The attribution of the conflict the last attempt ran into.
+    attribution: Option<Attribution>,
 }
 
 type RebaseRecord = Record<Replay<State>>;
@@ -100,6 +113,8 @@ impl Rebase {
             queue: Queue::load(ws, project)?,
             dry_run,
             index: None,
+            history: has_history(ws, project)?,
+            attribution: None,
         })
     }
 
@@ -172,7 +187,11 @@ impl Hooks for Rebase {
             Err(crate::Error::PatchFailed { .. }) => {
                 let old = git.commit_info(oid(commit)?)?;
                 let parent = git.tree_of(old.parents[0])?;
-                replay::merge(ws, &self.project, git, parent, base_tree, old.tree)
+                let attempt = replay::merge(ws, &self.project, git, parent, base_tree, old.tree)?;
+                if let Attempt::Conflict { conflicts, .. } = &attempt {
+                    self.attribution = Some(attribute(git, self.history, state, conflicts)?);
+                }
+                Ok(attempt)
             }
             Err(e) => Err(e),
         }
@@ -193,6 +212,14 @@ impl Hooks for Rebase {
         outcome: Outcome,
     ) -> Result<()> {
         let (path, commit) = state.todo[state.done].clone();
+        let attribution = match &outcome {
+            Outcome::Conflict { .. } => self.attribution.take(),
+            // `--continue`: the conflict is still recorded.
+            Outcome::Resolved { recorded: false } if !state.conflict.is_empty() => {
+                Some(attribute(git, self.history, state, &state.conflict)?)
+            }
+            _ => None,
+        };
         let subject = match self.patch(&path) {
             Ok(patch) => patch.patch.subject(),
             Err(_) => git
@@ -207,6 +234,7 @@ impl Hooks for Rebase {
             path,
             subject,
             outcome,
+            attribution,
         });
         Ok(())
     }
@@ -276,7 +304,9 @@ impl Hooks for Rebase {
     fn stopped(&self, record: &RebaseRecord, files: Vec<String>) -> Report {
         let state = &record.payload;
         let path = state.todo[state.done].0.clone();
-        report(record, Some((path, files)), false, None)
+        let mut stopped = report(record, Some((path, files)), false, None);
+        stopped.stopped_attribution = self.attribution.clone();
+        stopped
     }
 
     /// The head before the rebase; without one, the queue on the old pin.
@@ -310,23 +340,42 @@ pub struct RebaseProgress {
     pub total: usize,
     /// The patch it stopped on, with the files in conflict.
     pub stopped_on: Option<(String, Vec<String>)>,
+    /// Stopped on a conflict: the upstream commits that changed the
+    /// conflicting lines (computed again from the journal's record; absent
+    /// when custom-source is gone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<Attribution>,
 }
 
 /// The rebase of `project` in progress, if any, for `status`.
 pub(crate) fn progress(ws: &Workspace, project: &str) -> Result<Option<RebaseProgress>> {
-    Ok(load(ws, project)?.map(|record| {
-        let state = record.payload;
-        RebaseProgress {
-            stopped_on: (!state.conflict.is_empty()).then(|| {
-                (
-                    state.todo[state.done].0.clone(),
-                    state.conflict.iter().map(|c| c.path.clone()).collect(),
-                )
-            }),
-            to: state.kind.to,
-            done: state.done,
-            total: state.todo.len(),
-        }
+    let Some(record) = load(ws, project)? else {
+        return Ok(None);
+    };
+    let state = record.payload;
+    let stopped_on = match state.current() {
+        Some((path, _)) if !state.conflict.is_empty() => Some((
+            path.clone(),
+            state.conflict.iter().map(|c| c.path.clone()).collect(),
+        )),
+        _ => None,
+    };
+    // custom-source may be gone or replaced: status says so on its own.
+    let attribution = match custom_source::open(ws, project).ok().flatten() {
+        Some(git) if stopped_on.is_some() => Some(attribute(
+            &git,
+            has_history(ws, project)?,
+            &state,
+            &state.conflict,
+        )?),
+        _ => None,
+    };
+    Ok(Some(RebaseProgress {
+        stopped_on,
+        attribution,
+        to: state.kind.to,
+        done: state.done,
+        total: state.todo.len(),
     }))
 }
 
@@ -422,11 +471,41 @@ fn report(
         to: state.to.clone(),
         results: state.results.clone(),
         stopped,
+        stopped_attribution: None,
         dry_run,
         report_file,
         constraints: None,
         resolutions: record.payload.recorded.report(),
     }
+}
+
+/// Whether `project`'s upstream has history between releases to attribute
+/// conflicts to: a git source has; PyPI releases are snapshots.
+fn has_history(ws: &Workspace, project: &str) -> Result<bool> {
+    Ok(matches!(
+        ws.project(project)?.source(&ws.root),
+        Source::Git { .. }
+    ))
+}
+
+/// Why `conflicts` (of the patch being replayed) conflict: the upstream
+/// commits between the pins that changed their lines. A history that
+/// cannot be read leaves the reason out, not the rebase.
+fn attribute(
+    git: &Git,
+    history: bool,
+    state: &Replay<State>,
+    conflicts: &[Conflict],
+) -> Result<Attribution> {
+    if !history {
+        return Ok(Attribution::None);
+    }
+    let (old, new) = (oid(&state.kind.old_pin)?, oid(&state.kind.new_pin)?);
+    Ok(git
+        .attribute(conflicts, old, new)
+        .unwrap_or_else(|e| Attribution::Unavailable {
+            reason: e.to_string(),
+        }))
 }
 
 /// `--continue`: take the user's resolution as the new version of the patch.

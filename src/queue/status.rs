@@ -90,6 +90,11 @@ pub enum SourceState {
         pin_changed: bool,
         /// Patch files or series changed since the last apply/export.
         queue_changed: bool,
+        /// Set while a rebase or cherry-pick is in progress: the commits
+        /// not exported and the dirty files above are that operation's
+        /// work in progress (its conflict, its commits), not the user's.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        owned_by: Option<Kind>,
     },
 }
 
@@ -197,6 +202,7 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
                     untracked_files: work.untracked.len(),
                     pin_changed,
                     queue_changed,
+                    owned_by: None,
                 },
                 advice,
             )
@@ -204,6 +210,14 @@ pub fn status(ws: &Workspace, project: &str) -> Result<ProjectStatus> {
     };
     let rebase = super::rebase::progress(ws, project)?;
     let cherry_pick = super::pick::progress(ws, project)?;
+    let mut custom_source = custom_source;
+    if let SourceState::Present { owned_by, .. } = &mut custom_source {
+        *owned_by = match (&rebase, &cherry_pick) {
+            (Some(_), _) => Some(Kind::Rebase),
+            (None, Some(_)) => Some(Kind::CherryPick),
+            (None, None) => None,
+        };
+    }
     let propose = super::propose::progress(ws, project)?;
     // A rebase or cherry-pick covers a step it was running when it was
     // killed: its `--continue` and `--abort` finish or undo that too. An

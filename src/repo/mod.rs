@@ -7,6 +7,7 @@
 //! * `worktree.rs` writes a work tree and its index quickly, and reads its state.
 //! * `history.rs` reads revisions and history (`review`, upstream detection).
 
+pub mod attribution;
 mod binary_text;
 pub mod conflict;
 mod history;
