@@ -476,6 +476,13 @@ fn patches_the_pin_already_has_are_all_named_by_apply_and_check() {
         assert!(!out.contains("0003-fix-c7.patch: is already"), "{out}");
         assert!(out.contains("verda-patch rebase --to"), "{out}");
     }
+    // Patches upstream has change nothing: check does not count them as
+    // applying (the third patch applies; the first two are upstream's).
+    let (_, stdout, _) = fx.run(&["check"]);
+    assert!(
+        stdout.contains("1/3 patches apply on 2.0 (2 already applied upstream)"),
+        "{stdout}"
+    );
 }
 
 #[test]

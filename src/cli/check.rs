@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 use verda_patch::Result;
+use verda_patch::queue::build::How;
 use verda_patch::queue::check::check;
 use verda_patch::queue::lint::Severity;
 use verda_patch::queue::rebase::{self, Outcome, PatchResult, RebaseOptions};
@@ -55,9 +56,20 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                 .filter(|f| f.severity == Severity::Error)
                 .count();
             let warnings = result.findings.len() - errors;
+            // A patch upstream already has changed nothing: it does not
+            // count as applying.
+            let already = result
+                .applied
+                .iter()
+                .filter(|b| b.how == How::AlreadyApplied)
+                .count();
+            let noted = match already {
+                0 => String::new(),
+                n => format!(" ({n} already applied upstream)"),
+            };
             context.say(format!(
-                "{project}: {}/{} patches apply on {}; {errors} error(s), {warnings} warning(s)",
-                result.applied.len(),
+                "{project}: {}/{} patches apply on {}{noted}; {errors} error(s), {warnings} warning(s)",
+                result.applied.len() - already,
                 result.patches,
                 result.pin
             ));
