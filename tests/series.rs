@@ -167,6 +167,13 @@ fn a_series_wide_upgrade_stops_on_the_first_conflict_and_continue_finishes_both(
         ("1.0.0".into(), "1.0.0".into())
     );
     assert!(upgrade_record(&fx).exists());
+    // `status` says the stopped rebase is part of the upgrade.
+    let (code, stdout, stderr) = fx.run(&["status"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("  part of the upgrade to 2025.2 (flamingo): project 1 of 2\n"),
+        "{stdout}"
+    );
 
     // Beside the upgrade, a rebase of another project is refused.
     let (code, _, stderr) = fx.run(&["rebase", "beta", "--to", "2.0.1"]);

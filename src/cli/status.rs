@@ -2,6 +2,7 @@ use std::process::ExitCode;
 
 use verda_patch::Result;
 use verda_patch::queue::status::{SourceState, status};
+use verda_patch::queue::upgrade;
 use verda_patch::repo::PinKind;
 
 use super::rebase::{attribution_lines, indented};
@@ -106,6 +107,14 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode> {
                     None => format!("all {} patches replayed", r.total),
                 };
                 println!("  rebase to {} in progress: {at}", r.to);
+                if let Some((series, at, total)) = upgrade::pending(&ws)? {
+                    println!(
+                        "  part of the upgrade to {} ({}): project {} of {total}",
+                        series.number,
+                        series.name,
+                        at + 1
+                    );
+                }
                 if let Some((_, files)) = &r.stopped_on {
                     println!("  conflict in {}", files.join(", "));
                 }

@@ -264,6 +264,13 @@ pub fn in_progress(ws: &Workspace) -> Result<bool> {
     Ok(journal::load_upgrade::<State>(ws)?.is_some())
 }
 
+/// The upgrade in progress, for `status`: its series, the project it is
+/// in (0-based) and how many projects it maps.
+pub fn pending(ws: &Workspace) -> Result<Option<(Series, usize, usize)>> {
+    Ok(journal::load_upgrade::<State>(ws)?
+        .map(|r| (r.payload.series, r.payload.done, r.payload.mapping.len())))
+}
+
 fn expect(ws: &Workspace) -> Result<Record<State>> {
     journal::load_upgrade(ws)?.ok_or_else(|| Error::Usage("no upgrade is in progress".into()))
 }
