@@ -420,3 +420,34 @@ fn line_history_agrees_with_git_log_l() {
     }
     assert!(named > 20, "the windows cross many commits: {named}");
 }
+
+/// A history cut short (a shallow clone, a bundle of recent history): the
+/// release's commit has no parents, so it "added" every line. It is named,
+/// and said to be a root commit, so nobody takes it for the change itself.
+#[test]
+fn a_root_commit_in_the_range_is_named_as_one() {
+    let fx = fixture();
+    let up = fx.upstream();
+    git(&up, &["checkout", "-q", "--orphan", "cut"]);
+    edit(
+        &up.join("app/quota.py"),
+        "quota line 10\n",
+        "quota line ten\n",
+    );
+    let root = commit(&fx, "Merge \"Spell out quota line ten\"");
+    git(&up, &["tag", "2.0"]);
+    let (code, stdout, stderr) = fx.run(&["check", "--against", "2.0"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "{} Merge \"Spell out quota line ten\" (a root commit: the history before it is not in the mirror)",
+            short(&root)
+        )),
+        "{stdout}"
+    );
+    let (_, stdout, _) = fx.run(&["check", "--against", "2.0", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let named = &json[0]["results"][0]["attribution"]["files"][0]["hunks"][0]["commits"][0];
+    assert_eq!(named["commit"], root.as_str(), "{json}");
+    assert_eq!(named["root"], true, "{json}");
+}

@@ -472,6 +472,11 @@ pub fn attribution_lines(
                 for bug in &commit.closes_bug {
                     trailers.push(format!("Closes-Bug: {bug}"));
                 }
+                if commit.root {
+                    trailers.push(
+                        "a root commit: the history before it is not in the mirror".to_string(),
+                    );
+                }
                 let trailers = match trailers.is_empty() {
                     true => String::new(),
                     false => format!(" ({})", trailers.join(", ")),

@@ -106,6 +106,11 @@ pub struct UpstreamCommit {
     pub change_id: Option<String>,
     /// Every `Closes-Bug:` trailer's value, in order (`#2000001`).
     pub closes_bug: Vec<String>,
+    /// A commit without parents: it "added" every line it has, which in a
+    /// cut or grafted history (a shallow clone, a bundle of recent
+    /// history) stands for all the history before it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub root: bool,
 }
 
 /// One conflict hunk and the upstream commits that changed its lines.
@@ -228,7 +233,8 @@ impl Git {
     }
 
     fn upstream_commit(&self, id: Oid) -> Result<UpstreamCommit> {
-        let message = self.commit_info(id)?.message;
+        let info = self.commit_info(id)?;
+        let message = info.message;
         let trailers = crate::patch::trailers(&message);
         let values = |key: &'static str| {
             trailers
@@ -241,6 +247,7 @@ impl Git {
             subject: message.lines().next().unwrap_or("").to_string(),
             change_id: values("Change-Id").next_back(),
             closes_bug: values("Closes-Bug").collect(),
+            root: info.parents.is_empty(),
         })
     }
 
