@@ -202,3 +202,47 @@ def rows(ratio_row, yes, sections):
         ("git source: review at most 1.0x git range-diff", "verda-patch review (git)", "git range-diff (git)", 1.0),
     ]
     return table, targets
+
+
+def main():
+    """The git-source section alone: `python3 bench/gitsource.py [--runs N]
+    [--bin PATH]`; a Markdown table of medians, the targets, the machine
+    and the load average at the start and at the end of every section."""
+    import argparse
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--bin", help="verda-patch to measure (default: this tree's release build)")
+    parser.add_argument("--work", default=str(common.WORK / "git-source-alone"))
+    args = parser.parse_args()
+    verda = common.binary(args.bin)
+    loads = [("start", common.load_average())]
+    sections = run_all(verda, pathlib.Path(args.work), args.runs,
+                       lambda key: loads.append((f"after {key}", common.load_average())))
+    if not sections:
+        sys.exit(1)
+
+    def summary(samples):
+        return common.median(samples), common.median(samples, "cpu")
+
+    def ratio_row(what, ours, theirs, same):
+        (a, a_cpu), (b, b_cpu) = summary(ours), summary(theirs)
+        return f"| {what} | {a:.3f} / {b:.3f} | **{a / b:.2f}** | {a_cpu / b_cpu:.2f} | {same} |"
+
+    table, targets = rows(ratio_row, lambda flag: "yes" if flag else "**NO**", sections)
+    s = {name: samples for samples, _ in sections.values() for name, samples in samples.items()}
+    m = common.machine()
+    print(f"Median of {args.runs} runs, the tools taking turns. Machine: {m['nproc']} cores ({m['cpu']}), "
+          f"{m['memory_gib']} GiB, {m['filesystem']}, Linux {m['kernel']}, git {m['git']}.")
+    print("Load average (1/5/15 min): " + "; ".join(f"{when} {load}" for when, load in loads) + ".\n")
+    print("| what | seconds, verda-patch / peer | wall ratio | CPU ratio | same result |")
+    print("|---|---:|---:|---:|---|")
+    print("\n".join(table))
+    print("\n| target | measured | met |\n|---|---:|---|")
+    for what, ours, theirs, limit in targets:
+        ratio = common.median(s[ours]) / common.median(s[theirs])
+        met = "yes" if ratio <= limit else f"**no**, by {ratio - limit:.2f}x"
+        print(f"| {what} | {ratio:.2f} | {met} |")
+
+
+if __name__ == "__main__":
+    main()
