@@ -83,10 +83,21 @@ impl Git {
     }
 
     pub fn work_state(&self) -> Result<WorkState> {
+        self.status(true)
+    }
+
+    /// [`WorkState::dirty`] alone: untracked files are not looked for (no
+    /// ignore rules read, no untracked directory walked), as `export`
+    /// needs only the changes it would leave behind.
+    pub fn dirty_paths(&self) -> Result<Vec<String>> {
+        Ok(self.status(false)?.dirty)
+    }
+
+    fn status(&self, untracked: bool) -> Result<WorkState> {
         let mut options = git2::StatusOptions::new();
         options
-            .include_untracked(true)
-            .recurse_untracked_dirs(true)
+            .include_untracked(untracked)
+            .recurse_untracked_dirs(untracked)
             .include_ignored(false)
             .exclude_submodules(true);
         let statuses = self

@@ -1,5 +1,6 @@
-//! What a re-apply reuses: the trees patches made, when only messages
-//! changed; and a fresh apply's pack and work tree, which must equal what
+//! What apply and export reuse from their caches (the trees patches made,
+//! the diffs of exported commits) and what a fresh apply writes (its pack,
+//! its work tree): each must equal what is made without the cache, or what
 //! git itself would have.
 
 mod common;
@@ -80,4 +81,46 @@ fn a_fresh_apply_leaves_a_pack_git_verifies_and_a_clean_work_tree() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+/// A second export makes no diff (each is reused from the export cache)
+/// and writes the same bytes; a damaged cache file is ignored, not trusted.
+#[test]
+fn export_reuses_its_diffs_and_ignores_a_damaged_cache() {
+    let fx = fixture();
+    fx.verda(&["apply"]).assert().success();
+    let (code, _, stderr) = fx.run(&["export", "-v"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("diffs: 3 made, 0 reused"), "{stderr}");
+    // The patch files (the series loses its comment with the directory).
+    let patch_files = || {
+        let mut files = fx.patch_files();
+        files.retain(|(path, _)| path.ends_with(".patch"));
+        files
+    };
+    let exported = patch_files();
+
+    std::fs::remove_dir_all(fx.patches()).unwrap();
+    let (code, _, stderr) = fx.run(&["export", "-v", "--force"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("diffs: 0 made, 3 reused"), "{stderr}");
+    assert_eq!(patch_files(), exported);
+
+    let cache = fx.custom().join(".git/verda/export-diffs");
+    let text = std::fs::read(&cache).unwrap();
+    // Cut off in the middle of a diff; a record whose length is wrong.
+    let header = text.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let line_end = header + text[header..].iter().position(|&b| b == b'\n').unwrap();
+    let line = String::from_utf8(text[header..line_end].to_vec()).unwrap();
+    let (ids, len) = line.rsplit_once(' ').unwrap();
+    let longer = format!("{ids} {}", len.parse::<usize>().unwrap() + 5);
+    let wrong_length = [&text[..header], longer.as_bytes(), &text[line_end..]].concat();
+    for damaged in [text[..text.len() - 40].to_vec(), wrong_length] {
+        std::fs::write(&cache, damaged).unwrap();
+        std::fs::remove_dir_all(fx.patches()).unwrap();
+        let (code, _, stderr) = fx.run(&["export", "-v", "--force"]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stderr.contains("diffs: 3 made, 0 reused"), "{stderr}");
+        assert_eq!(patch_files(), exported);
+    }
 }
