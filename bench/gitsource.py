@@ -10,8 +10,9 @@ turns (common.take_turns):
                -n` + checkout + `git am --keep-non-patch` of the same files
   re-apply     `verda-patch apply` after editing patch 60 (its subject, a new
                text every run) against the fresh apply above
-  export       `verda-patch export` of the 67 commits; `git format-patch` of
-               git am's 67 commits
+  export       `verda-patch export` of the 67 commits, cold (no diffs kept
+               from an earlier export) and warm; `git format-patch` of git
+               am's 67 commits
   review       `verda-patch review --base --head` of a patch-repo commit that
                edits patch 60; `git range-diff` of the same change as two
                commit ranges
@@ -115,8 +116,18 @@ class GitSource:
         discard(pristine)
         shutil.copytree(queue, pristine)
 
+        diffs = self.repo / "custom-source" / "nova" / ".git" / "verda" / "export-diffs"
+
+        def cold():
+            discard(queue)
+            diffs.unlink(missing_ok=True)
+
         samples = take_turns([
-            ("verda-patch export (git)", lambda: discard(queue), lambda: self.verda_run("export", "--force", "nova").sample),
+            # Cold: without the diffs of a previous export (git has no such cache).
+            ("verda-patch export (git)", cold, lambda: self.verda_run("export", "--force", "nova").sample),
+            # Warm: every diff reused from the previous export's.
+            ("verda-patch export, warm (git)", lambda: discard(queue),
+             lambda: self.verda_run("export", "--force", "nova").sample),
             ("git format-patch (git)", lambda: discard(out),
              lambda: measured(["git", "-C", self.am, *FORMAT_PATCH, "-o", out, f"{PIN}..HEAD"]).sample),
         ], self.runs)
@@ -191,6 +202,8 @@ def rows(ratio_row, yes, sections):
                   s["verda-patch re-apply (git)"], s["verda-patch apply (git)"], yes(c["git reapply"]["identical"])),
         ratio_row(f"git source: export ({n} files; {len(c['git export']['framed'])} framed) vs `git format-patch`",
                   s["verda-patch export (git)"], s["git format-patch (git)"], yes(c["git export"]["identical"])),
+        ratio_row("git source: export again, its diffs reused from the last export, vs `git format-patch`",
+                  s["verda-patch export, warm (git)"], s["git format-patch (git)"], yes(c["git export"]["identical"])),
         ratio_row("git source: review of one edited patch vs `git range-diff`",
                   s["verda-patch review (git)"], s["git range-diff (git)"], yes(c["git review"]["identical"])),
     ]
