@@ -191,8 +191,13 @@ impl Git {
             progress.set(done as u64);
             // libgit2 writes nothing for an object the repository has
             // already (most blobs of a queue of upstream backports are
-            // upstream's own): it stays where it is.
-            if collected.on_disk.exists(*id) {
+            // upstream's own): it stays where it is. The packs are those
+            // there were when collecting began (a miss re-reading the pack
+            // directories each time cost more than the packing).
+            if collected
+                .on_disk
+                .exists_ext(*id, git2::OdbLookupFlags::NO_REFRESH)
+            {
                 continue;
             }
             let object = odb.read(*id).git(|| format!("reading {id}"))?;
