@@ -10,8 +10,9 @@ turns (common.take_turns):
                -n` + checkout + `git am --keep-non-patch` of the same files
   re-apply     `verda-patch apply` after editing patch 60 (its subject, a new
                text every run) against the fresh apply above
-  export       `verda-patch export` of the 67 commits; `git format-patch` of
-               git am's 67 commits
+  export       `verda-patch export` of the 67 commits, cold (no diffs kept
+               from an earlier export) and warm; `git format-patch` of git
+               am's 67 commits
   review       `verda-patch review --base --head` of a patch-repo commit that
                edits patch 60; `git range-diff` of the same change as two
                commit ranges
@@ -115,8 +116,18 @@ class GitSource:
         discard(pristine)
         shutil.copytree(queue, pristine)
 
+        diffs = self.repo / "custom-source" / "nova" / ".git" / "verda" / "export-diffs"
+
+        def cold():
+            discard(queue)
+            diffs.unlink(missing_ok=True)
+
         samples = take_turns([
-            ("verda-patch export (git)", lambda: discard(queue), lambda: self.verda_run("export", "--force", "nova").sample),
+            # Cold: without the diffs of a previous export (git has no such cache).
+            ("verda-patch export (git)", cold, lambda: self.verda_run("export", "--force", "nova").sample),
+            # Warm: every diff reused from the previous export's.
+            ("verda-patch export, warm (git)", lambda: discard(queue),
+             lambda: self.verda_run("export", "--force", "nova").sample),
             ("git format-patch (git)", lambda: discard(out),
              lambda: measured(["git", "-C", self.am, *FORMAT_PATCH, "-o", out, f"{PIN}..HEAD"]).sample),
         ], self.runs)
@@ -191,6 +202,8 @@ def rows(ratio_row, yes, sections):
                   s["verda-patch re-apply (git)"], s["verda-patch apply (git)"], yes(c["git reapply"]["identical"])),
         ratio_row(f"git source: export ({n} files; {len(c['git export']['framed'])} framed) vs `git format-patch`",
                   s["verda-patch export (git)"], s["git format-patch (git)"], yes(c["git export"]["identical"])),
+        ratio_row("git source: export again, its diffs reused from the last export, vs `git format-patch`",
+                  s["verda-patch export, warm (git)"], s["git format-patch (git)"], yes(c["git export"]["identical"])),
         ratio_row("git source: review of one edited patch vs `git range-diff`",
                   s["verda-patch review (git)"], s["git range-diff (git)"], yes(c["git review"]["identical"])),
     ]
@@ -202,3 +215,47 @@ def rows(ratio_row, yes, sections):
         ("git source: review at most 1.0x git range-diff", "verda-patch review (git)", "git range-diff (git)", 1.0),
     ]
     return table, targets
+
+
+def main():
+    """The git-source section alone: `python3 bench/gitsource.py [--runs N]
+    [--bin PATH]`; a Markdown table of medians, the targets, the machine
+    and the load average at the start and at the end of every section."""
+    import argparse
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--bin", help="verda-patch to measure (default: this tree's release build)")
+    parser.add_argument("--work", default=str(common.WORK / "git-source-alone"))
+    args = parser.parse_args()
+    verda = common.binary(args.bin)
+    loads = [("start", common.load_average())]
+    sections = run_all(verda, pathlib.Path(args.work), args.runs,
+                       lambda key: loads.append((f"after {key}", common.load_average())))
+    if not sections:
+        sys.exit(1)
+
+    def summary(samples):
+        return common.median(samples), common.median(samples, "cpu")
+
+    def ratio_row(what, ours, theirs, same):
+        (a, a_cpu), (b, b_cpu) = summary(ours), summary(theirs)
+        return f"| {what} | {a:.3f} / {b:.3f} | **{a / b:.2f}** | {a_cpu / b_cpu:.2f} | {same} |"
+
+    table, targets = rows(ratio_row, lambda flag: "yes" if flag else "**NO**", sections)
+    s = {name: samples for samples, _ in sections.values() for name, samples in samples.items()}
+    m = common.machine()
+    print(f"Median of {args.runs} runs, the tools taking turns. Machine: {m['nproc']} cores ({m['cpu']}), "
+          f"{m['memory_gib']} GiB, {m['filesystem']}, Linux {m['kernel']}, git {m['git']}.")
+    print("Load average (1/5/15 min): " + "; ".join(f"{when} {load}" for when, load in loads) + ".\n")
+    print("| what | seconds, verda-patch / peer | wall ratio | CPU ratio | same result |")
+    print("|---|---:|---:|---:|---|")
+    print("\n".join(table))
+    print("\n| target | measured | met |\n|---|---:|---|")
+    for what, ours, theirs, limit in targets:
+        ratio = common.median(s[ours]) / common.median(s[theirs])
+        met = "yes" if ratio <= limit else f"**no**, by {ratio - limit:.2f}x"
+        print(f"| {what} | {ratio:.2f} | {met} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -99,14 +99,16 @@ pub fn apply(
 
     let cache_path = git.path().join("verda").join("apply-cache");
     let mut cache = ApplyCache::load(&cache_path);
-    let built = match Git::with_pack(git.path(), |packed| {
-        build::build(
-            packed,
+    let built = match Git::collecting(git.path()).and_then(|packed| {
+        let built = build::build(
+            &packed,
             pin_commit,
             &queue.patches,
             Some(&mut cache),
             progress,
-        )
+        )?;
+        packed.write_collected(progress)?;
+        Ok(built)
     }) {
         Ok(built) => built,
         Err(e) => {

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::LoadedPatch;
@@ -30,7 +30,7 @@ pub const PATCH_TRAILER: &str = "Verda-Patch";
 pub const CATEGORY_TRAILER: &str = "Verda-Category";
 
 /// How a patch went onto its parent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "how", rename_all = "kebab-case")]
 pub enum How {
     /// Every hunk where the patch says.
@@ -66,7 +66,7 @@ impl How {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HunkMove {
     pub file: String,
     pub hunk: usize,
@@ -82,12 +82,19 @@ pub struct Built {
     pub how: How,
 }
 
-/// Commits already built, keyed by (parent, patch path, patch bytes). Kept in
+/// Commits already built, keyed by (parent, patch path, patch bytes), and
+/// the trees patches made, keyed by (parent tree, diff). Kept in
 /// custom-source's git directory so a re-apply after editing patch 60 of 67
-/// replays only 60–67.
+/// replays only 60–67, and after editing only its message (a subject, an
+/// `Upstream-Status:`) applies nothing again: 60–67 get new commits on the
+/// trees they made before.
+///
+/// The file has a line `<key> <commit>` per commit and `T<key> <tree>
+/// <how as JSON>` per tree.
 #[derive(Debug, Default)]
 pub struct ApplyCache {
     entries: HashMap<String, Oid>,
+    trees: HashMap<String, (Oid, How)>,
     dirty: bool,
 }
 
@@ -96,7 +103,17 @@ impl ApplyCache {
         let mut cache = ApplyCache::default();
         if let Ok(text) = std::fs::read_to_string(path) {
             for line in text.lines() {
-                if let Some((key, id)) = line.split_once(' ') {
+                if let Some(key) = line.strip_prefix('T') {
+                    let mut fields = key.splitn(3, ' ');
+                    let (Some(key), Some(tree), Some(how)) =
+                        (fields.next(), fields.next(), fields.next())
+                    else {
+                        continue;
+                    };
+                    if let (Ok(tree), Ok(how)) = (Oid::from_str(tree), serde_json::from_str(how)) {
+                        cache.trees.insert(key.to_string(), (tree, how));
+                    }
+                } else if let Some((key, id)) = line.split_once(' ') {
                     if let Ok(id) = Oid::from_str(id) {
                         cache.entries.insert(key.to_string(), id);
                     }
@@ -115,6 +132,13 @@ impl ApplyCache {
             .iter()
             .map(|(k, v)| format!("{k} {v}\n"))
             .collect();
+        for (key, (tree, how)) in &self.trees {
+            let how = serde_json::to_string(how).map_err(|e| Error::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(e),
+            })?;
+            lines.push(format!("T{key} {tree} {how}\n"));
+        }
         lines.sort();
         fsutil::write_atomic(path, lines.concat().as_bytes())
     }
@@ -125,6 +149,15 @@ impl ApplyCache {
         hasher.update(patch.path.as_bytes());
         hasher.update([0]);
         hasher.update(&patch.bytes);
+        crate::hex(&hasher.finalize())
+    }
+
+    /// What the tree a patch makes depends on: the tree it applies to and
+    /// its diff (not its message, author or file name).
+    fn tree_key(parent_tree: Oid, patch: &LoadedPatch) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(parent_tree.as_bytes());
+        hasher.update(&patch.patch.diff);
         crate::hex(&hasher.finalize())
     }
 }
@@ -218,19 +251,44 @@ pub fn build_keeping_applied(
             Some(commit) => (commit, How::Cached),
             None => {
                 let parent_tree = git.commit_info(parent)?.tree;
-                // A failure also names the patches before it that were
-                // already applied, so that one run tells about all of them.
-                let (tree, how) = apply_to_tree(git, parent_tree, patch).map_err(|e| {
-                    match (e, already_applied(&built, patches)) {
-                        (Error::PatchFailed { patch, message }, already) if !already.is_empty() => {
-                            Error::PatchFailed {
-                                patch,
-                                message: format!("{message}{}", also_applied(&already)),
-                            }
-                        }
-                        (e, _) => e,
+                let tree_key = ApplyCache::tree_key(parent_tree, patch);
+                let made = cache
+                    .as_deref()
+                    .and_then(|c| c.trees.get(&tree_key).cloned())
+                    .filter(|(tree, _)| git.has_object(*tree));
+                let (tree, how) = match made {
+                    Some(made) => {
+                        progress.note(&format!(
+                            "{}: its diff is unchanged on the same tree: tree {} reused",
+                            patch.path,
+                            crate::repo::short(made.0)
+                        ));
+                        made
                     }
-                })?;
+                    // A failure also names the patches before it that were
+                    // already applied, so that one run tells about all of them.
+                    None => apply_to_tree(git, parent_tree, patch).map_err(|e| {
+                        match (e, already_applied(&built, patches)) {
+                            (Error::PatchFailed { patch, message }, already)
+                                if !already.is_empty() =>
+                            {
+                                Error::PatchFailed {
+                                    patch,
+                                    message: format!("{message}{}", also_applied(&already)),
+                                }
+                            }
+                            (e, _) => e,
+                        }
+                    })?,
+                };
+                if let Some(cache) = cache.as_deref_mut() {
+                    if let std::collections::hash_map::Entry::Vacant(entry) =
+                        cache.trees.entry(tree_key)
+                    {
+                        entry.insert((tree, how.clone()));
+                        cache.dirty = true;
+                    }
+                }
                 if tree == parent_tree {
                     (parent, How::AlreadyApplied)
                 } else {

@@ -83,10 +83,21 @@ impl Git {
     }
 
     pub fn work_state(&self) -> Result<WorkState> {
+        self.status(true)
+    }
+
+    /// [`WorkState::dirty`] alone: untracked files are not looked for (no
+    /// ignore rules read, no untracked directory walked), as `export`
+    /// needs only the changes it would leave behind.
+    pub fn dirty_paths(&self) -> Result<Vec<String>> {
+        Ok(self.status(false)?.dirty)
+    }
+
+    fn status(&self, untracked: bool) -> Result<WorkState> {
         let mut options = git2::StatusOptions::new();
         options
-            .include_untracked(true)
-            .recurse_untracked_dirs(true)
+            .include_untracked(untracked)
+            .recurse_untracked_dirs(untracked)
             .include_ignored(false)
             .exclude_submodules(true);
         let statuses = self
@@ -169,52 +180,58 @@ impl Git {
             // A path the user left in conflict gets its stages dropped.
             let _ = index.conflict_remove(Path::new(path));
         }
-        let paths: Vec<String> = match old {
+        // A work tree with nothing but `.git` (a new custom-source) has
+        // none of the paths: nothing is looked at before it is written.
+        let empty = old.is_none() && only_git_dir(&workdir);
+        // (path, blob, mode) to write, and (path, commit) of submodules.
+        let mut writes: Vec<(String, Oid, u32)> = Vec::new();
+        let mut gitlinks: Vec<(String, Oid)> = Vec::new();
+        let count = match old {
             Some(old) => {
                 let mut paths = self.changed_paths(old, new)?;
                 paths.extend(also.iter().cloned());
                 paths.sort();
                 paths.dedup();
-                paths
+                progress.begin("writing files", Some(paths.len() as u64));
+                // Removals first, so a path that turns from file into
+                // directory (or back) is free when it is written.
+                for path in &paths {
+                    match new_tree.get_path(Path::new(path)) {
+                        Ok(entry) if entry.kind() == Some(git2::ObjectType::Blob) => {
+                            writes.push((path.clone(), entry.id(), entry.filemode() as u32))
+                        }
+                        Ok(entry) if entry.filemode() as u32 == MODE_COMMIT => {
+                            gitlinks.push((path.clone(), entry.id()))
+                        }
+                        _ => {
+                            remove_file(&workdir, path)?;
+                            let _ = index.remove_path(Path::new(path));
+                        }
+                    }
+                }
+                paths.len()
             }
             None => {
                 index.clear().git(|| "clearing index".into())?;
-                let mut all = Vec::new();
                 new_tree
                     .walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-                        if matches!(
-                            entry.kind(),
-                            Some(git2::ObjectType::Blob | git2::ObjectType::Commit)
-                        ) {
-                            if let Some(name) = entry.name() {
-                                all.push(format!("{dir}{name}"));
-                            }
+                        let path =
+                            || format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes()));
+                        if entry.kind() == Some(git2::ObjectType::Blob) {
+                            writes.push((path(), entry.id(), entry.filemode() as u32));
+                        } else if entry.filemode() as u32 == MODE_COMMIT {
+                            gitlinks.push((path(), entry.id()));
                         }
                         git2::TreeWalkResult::Ok
                     })
                     .git(|| "walking tree".into())?;
-                all
+                progress.begin(
+                    "writing files",
+                    Some((writes.len() + gitlinks.len()) as u64),
+                );
+                writes.len() + gitlinks.len()
             }
         };
-        progress.begin("writing files", Some(paths.len() as u64));
-        // Removals first, so a path that turns from file into directory (or
-        // back) is free when it is written.
-        let mut writes = Vec::with_capacity(paths.len());
-        let mut gitlinks = Vec::new();
-        for path in &paths {
-            match new_tree.get_path(Path::new(path)) {
-                Ok(entry) if entry.kind() == Some(git2::ObjectType::Blob) => {
-                    writes.push((path, entry.id(), entry.filemode() as u32))
-                }
-                Ok(entry) if entry.filemode() as u32 == MODE_COMMIT => {
-                    gitlinks.push((path, entry.id()))
-                }
-                _ => {
-                    remove_file(&workdir, path)?;
-                    let _ = index.remove_path(Path::new(path));
-                }
-            }
-        }
         crate::crash_point("worktree-files-removed");
         // Directories first, once each, then the files on a few threads:
         // creating files is latency-bound, so overlapping them pays even on
@@ -225,7 +242,10 @@ impl Git {
             .collect();
         for dir in dirs {
             let target = workdir.join(dir);
-            if !fs::symlink_metadata(&target)
+            if empty {
+                // In git's order a directory comes after its parent.
+                fs::create_dir_all(&target).at(&target)?;
+            } else if !fs::symlink_metadata(&target)
                 .map(|m| m.is_dir())
                 .unwrap_or(false)
             {
@@ -257,9 +277,8 @@ impl Git {
                         for (path, id, mode) in part {
                             let object = odb.read(*id).git(|| format!("reading {path}"))?;
                             let target = workdir.join(path);
-                            write_file(&target, object.data(), *mode)?;
+                            let meta = write_file(&target, object.data(), *mode, empty)?;
                             crate::crash_point("worktree-file-written");
-                            let meta = fs::symlink_metadata(&target).at(&target)?;
                             entries.push(index_entry(path, *id, *mode, &meta));
                             done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         }
@@ -311,10 +330,19 @@ impl Git {
         progress.note(&format!(
             "work tree: {} written, {} removed; index written",
             entries.len() + gitlinks.len(),
-            paths.len() - entries.len() - gitlinks.len()
+            count - entries.len() - gitlinks.len()
         ));
-        Ok(paths.len())
+        Ok(count)
     }
+}
+
+/// Whether `workdir` holds nothing but `.git`.
+fn only_git_dir(workdir: &Path) -> bool {
+    fs::read_dir(workdir).is_ok_and(|entries| {
+        entries
+            .map(|entry| entry.map(|e| e.file_name()))
+            .all(|name| name.is_ok_and(|n| n == ".git"))
+    })
 }
 
 fn remove_file(workdir: &Path, path: &str) -> Result<()> {
@@ -338,19 +366,23 @@ fn remove_file(workdir: &Path, path: &str) -> Result<()> {
     Ok(())
 }
 
-/// Replace whatever is at `target` with a file (or symlink) of `mode`.
-/// The old entry is removed first, so we never write through a symlink.
-fn write_file(target: &Path, content: &[u8], mode: u32) -> Result<()> {
-    match fs::symlink_metadata(target) {
-        Ok(meta) if meta.is_dir() => fs::remove_dir_all(target).at(target)?,
-        Ok(_) => fs::remove_file(target).at(target)?,
-        Err(_) => {}
+/// Replace whatever is at `target` with a file (or symlink) of `mode`,
+/// returning what it is now (for the index). The old entry is removed
+/// first, so we never write through a symlink; `fresh` says there is none.
+fn write_file(target: &Path, content: &[u8], mode: u32, fresh: bool) -> Result<fs::Metadata> {
+    if !fresh {
+        match fs::symlink_metadata(target) {
+            Ok(meta) if meta.is_dir() => fs::remove_dir_all(target).at(target)?,
+            Ok(_) => fs::remove_file(target).at(target)?,
+            Err(_) => {}
+        }
     }
     if mode == MODE_LINK {
         let link = std::ffi::OsStr::new(std::str::from_utf8(content).map_err(|_| {
             Error::Refused(format!("{}: symlink target is not UTF-8", target.display()))
         })?);
-        return symlink(link, target).at(target);
+        symlink(link, target).at(target)?;
+        return fs::symlink_metadata(target).at(target);
     }
     let mut file = fs::OpenOptions::new()
         .write(true)
@@ -362,7 +394,7 @@ fn write_file(target: &Path, content: &[u8], mode: u32) -> Result<()> {
         file.set_permissions(fs::Permissions::from_mode(0o755))
             .at(target)?;
     }
-    Ok(())
+    file.metadata().at(target)
 }
 
 fn index_entry(path: &str, id: Oid, mode: u32, meta: &fs::Metadata) -> git2::IndexEntry {
