@@ -298,15 +298,7 @@ pub(super) fn finished_text(done: &Finished, dry_run: bool) -> String {
     if done.already {
         return format!("{}: already on {}\n", done.project, done.to);
     }
-    project_text(
-        &done.project,
-        &done.from,
-        &done.to,
-        &done.results,
-        done.constraints.as_deref(),
-        &done.resolutions,
-        dry_run,
-    )
+    project_text(&Section::from(done), dry_run)
 }
 
 fn upgrade_markdown(report: &UpgradeReport) -> String {
@@ -322,14 +314,7 @@ fn upgrade_markdown(report: &UpgradeReport) -> String {
     }
     for done in report.projects.iter().filter(|d| !d.already) {
         out.push('\n');
-        out.push_str(&project_markdown(
-            &done.project,
-            &done.from,
-            &done.to,
-            &done.results,
-            done.constraints.as_deref(),
-            &done.resolutions,
-        ));
+        out.push_str(&project_markdown(&Section::from(done)));
     }
     out
 }
@@ -379,26 +364,55 @@ fn resolution_lines(project: &str, to: &str, r: &resolutions::Report) -> Vec<Str
 }
 
 pub fn text(report: &Report) -> String {
-    project_text(
-        &report.project,
-        &report.from,
-        &report.to,
-        &report.results,
-        report.constraints.as_deref(),
-        &report.resolutions,
-        report.dry_run,
-    )
+    project_text(&Section::from(report), report.dry_run)
 }
 
-fn project_text(
-    project: &str,
-    from: &str,
-    to: &str,
-    results: &[PatchResult],
-    constraints: Option<&str>,
-    resolutions: &resolutions::Report,
-    dry_run: bool,
-) -> String {
+/// One project's part of a report: of a rebase, or of an upgrade's
+/// finished project.
+struct Section<'a> {
+    project: &'a str,
+    from: &'a str,
+    to: &'a str,
+    results: &'a [PatchResult],
+    constraints: Option<&'a str>,
+    resolutions: &'a resolutions::Report,
+}
+
+impl<'a> From<&'a Report> for Section<'a> {
+    fn from(r: &'a Report) -> Self {
+        Section {
+            project: &r.project,
+            from: &r.from,
+            to: &r.to,
+            results: &r.results,
+            constraints: r.constraints.as_deref(),
+            resolutions: &r.resolutions,
+        }
+    }
+}
+
+impl<'a> From<&'a Finished> for Section<'a> {
+    fn from(f: &'a Finished) -> Self {
+        Section {
+            project: &f.project,
+            from: &f.from,
+            to: &f.to,
+            results: &f.results,
+            constraints: f.constraints.as_deref(),
+            resolutions: &f.resolutions,
+        }
+    }
+}
+
+fn project_text(section: &Section, dry_run: bool) -> String {
+    let Section {
+        project,
+        from,
+        to,
+        results,
+        constraints,
+        resolutions,
+    } = *section;
     let mut out = String::new();
     let verb = if dry_run { "would rebase" } else { "rebase" };
     let _ = writeln!(out, "{project}: {verb} {from} -> {to}");
@@ -521,24 +535,18 @@ pub fn indented(lines: &[(usize, String)], depth: usize) -> String {
 }
 
 fn markdown(report: &Report) -> String {
-    project_markdown(
-        &report.project,
-        &report.from,
-        &report.to,
-        &report.results,
-        report.constraints.as_deref(),
-        &report.resolutions,
-    )
+    project_markdown(&Section::from(report))
 }
 
-fn project_markdown(
-    project: &str,
-    from: &str,
-    to: &str,
-    results: &[PatchResult],
-    constraints: Option<&str>,
-    resolutions: &resolutions::Report,
-) -> String {
+fn project_markdown(section: &Section) -> String {
+    let Section {
+        project,
+        from,
+        to,
+        results,
+        constraints,
+        resolutions,
+    } = *section;
     let mut out = String::new();
     let _ = writeln!(out, "# Rebase of {project} from {from} to {to}\n");
     let _ = writeln!(out, "| patch | subject | outcome |\n|---|---|---|");
