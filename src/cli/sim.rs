@@ -230,8 +230,9 @@ fn print_text(context: &Context, ws: &verda_patch::manifest::Workspace, report: 
         }
         if run.placement == "fake" {
             context.say(
-                "FAKE placement: candidates are every host with room, claims a check of the host \
-                 state; placement's own time is not measured",
+                "FAKE placement: candidates are every host with room (one per host), claims \
+                 checked against its own books (hosts and devices); placement's own time is not \
+                 measured",
             );
         }
     }
