@@ -193,6 +193,28 @@ fn small_fleet_upstream_vs_patched() {
         }
         assert_eq!(r["claims"], r["scheduled"], "{r}");
         assert_eq!(r["claims_refused"], 0, "{r}");
+        // PCI devices are in placement: a GPU request's candidates are
+        // allocation requests naming devices, several per GPU host, and the
+        // limit counts those.
+        assert_eq!(r["pci_in_placement"], true, "{r}");
+        let gpu_calls: Vec<&Value> = calls
+            .iter()
+            .filter(|c| c["flavor"] == "g1.a100x2" && !c["candidates"].is_null())
+            .collect();
+        assert!(!gpu_calls.is_empty(), "{r}");
+        for c in &gpu_calls {
+            let hosts = c["candidates"].as_u64().unwrap();
+            let requests = c["allocation_requests"].as_u64().unwrap();
+            assert!(requests <= 20 && requests > hosts, "{c}");
+        }
+        // One worker: the API's quota check sees every earlier instance,
+        // so the conductor's recheck refuses nothing; every scheduled
+        // instance is built where it was put.
+        assert_eq!(r["quota_recheck_refused"], 0, "{r}");
+        assert_eq!(r["build_failures"], serde_json::json!([]), "{r}");
+        assert_eq!(r["built"], r["scheduled"], "{r}");
+        // The multiplier is 0 (nova's default): the weigher weighs nothing.
+        assert_eq!(r["image_weights_nonzero"], 0, "{r}");
         assert_eq!(r["over_allocated_hosts"], 0, "{r}");
         assert_eq!(r["placement_over_allocated_providers"], 0, "{r}");
         assert_eq!(r["filter_violations"], 0, "{r}");
@@ -252,22 +274,89 @@ fn small_fleet_upstream_vs_patched() {
         // Not deterministic: not compared with upstream.
         assert_eq!(r["deterministic"], false, "{r}");
         assert!(r["identical_to_upstream"].is_null(), "{r}");
-        // Nothing over-allocated, by the host states nor by placement.
+        // Nothing over-allocated, by the computes' records (a PCI device
+        // given twice included) nor by placement (device providers included).
         assert_eq!(r["over_allocated_hosts"], 0, "{r}");
         assert_eq!(r["placement_over_allocated_providers"], 0, "{r}");
         assert!(r["claims"].as_u64().unwrap() >= r["scheduled"].as_u64().unwrap());
-        // A host can fail a filter at claim time only for what placement
-        // does not claim (PCI devices: a concurrent request took them after
-        // the filters ran; nova's compute would refuse and reschedule), in
-        // every variant alike; never for anything else.
-        for v in r["violations"].as_array().unwrap() {
-            assert_eq!(
-                v["filters"],
-                serde_json::json!(["PciPassthroughFilter"]),
-                "{r}"
+        // Every chosen host passes every filter at claim time, and every
+        // instance is built where it was put: with PCI in placement the
+        // claim took the devices, so no concurrent request can take them.
+        assert_eq!(r["filter_violations"], 0, "{r}");
+        assert_eq!(r["build_failures"], serde_json::json!([]), "{r}");
+        // Each request claims with its own allocation requests (host
+        // states are the request's own, as nova 31 builds them).
+        assert_eq!(r["claims_mismatched"], 0, "{r}");
+        let built = r["built"].as_u64().unwrap();
+        let refused = r["quota_recheck_refused"].as_u64().unwrap();
+        assert_eq!(built + refused, r["scheduled"].as_u64().unwrap(), "{r}");
+    }
+    // The quota holds with workers too: the conductor's recheck refuses
+    // what two requests let through together, and their allocations go.
+    for variant in ["weigher-cache", "weigh-first"] {
+        let g = gpu(run(&report, variant), "ml-research");
+        assert_eq!(g["over_allocation"], 0, "{g}");
+        assert!(g["held"].as_u64().unwrap() <= 8, "{g}");
+    }
+
+    // ImagePropertiesWeigher with a non-zero multiplier: the web requests
+    // boot windows-2022, and the hosts an earlier web request's instances
+    // run on (reported by their computes, image properties loaded) weigh
+    // more, so later requests pack onto them.
+    let text = std::fs::read_to_string(root().join("sim/profiles/small.toml")).unwrap();
+    let text = text.replace(
+        "[scheduler.weigher_multipliers]",
+        "[scheduler.weigher_multipliers]\nimage_props_weight_multiplier = 10.0",
+    );
+    assert!(text.contains("image_props_weight_multiplier = 10.0"));
+    let profile = repo.join("images.toml");
+    std::fs::write(&profile, text).unwrap();
+    let output = verda(
+        repo,
+        &[
+            "sim",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--json",
+            "--max-placement-results",
+            "20",
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for variant in ["upstream", "weigher-cache", "weigh-first"] {
+        let r = run(&report, variant);
+        assert!(r["image_weights_nonzero"].as_u64().unwrap() > 0, "{r}");
+        let calls = r["calls"].as_array().unwrap();
+        let chosen = |c: &Value| -> Vec<String> {
+            c["hosts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h[0].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(calls[1]["flavor"], "m1.large");
+        let first = chosen(&calls[1]);
+        for later in [&calls[2], &calls[3]] {
+            let hosts = chosen(later);
+            assert!(!hosts.is_empty(), "{later}");
+            assert!(
+                hosts.iter().all(|h| first.contains(h)),
+                "{first:?} then {hosts:?}"
             );
         }
     }
+    // The cache stays exact with the weigher on.
+    let cache = run(&report, "weigher-cache");
+    assert_eq!(
+        cache["identical_to_upstream"], cache["compared_to_upstream"],
+        "{cache}"
+    );
 }
 
 /// `sim` builds a missing custom-source but never touches one that

@@ -230,11 +230,41 @@ fn print_text(context: &Context, ws: &verda_patch::manifest::Workspace, report: 
         }
         if run.placement == "fake" {
             context.say(
-                "FAKE placement: candidates are every host with room, claims a check of the host \
-                 state; placement's own time is not measured",
+                "FAKE placement: candidates are every host with room (one per host), claims \
+                 checked against its own books (hosts and devices); placement's own time is not \
+                 measured",
             );
         }
     }
+    context.say(format!(
+        "{:<14} {:>8} {:>9} {:>14} {:>11} {:>13}",
+        "variant",
+        "built",
+        "rechecked",
+        "build failures",
+        "over (hosts/placement)",
+        "image weights"
+    ));
+    for run in &report.runs {
+        context.say(format!(
+            "{:<14} {:>8} {:>9} {:>14} {:>11} {:>13}",
+            run.variant,
+            run.built,
+            run.quota_recheck_refused,
+            run.build_failures.len() as u64 + run.claims_mismatched,
+            format!(
+                "{}/{}",
+                run.over_allocated_hosts, run.placement_over_allocated_providers
+            ),
+            run.image_weights_nonzero
+        ));
+    }
+    context.say(
+        "built: instances the computes built; rechecked: instances the conductor's quota \
+         recheck refused after scheduling (allocations deleted); build failures: a host the \
+         compute found full or a device taken, or a claim not of the instance's own resources (must be 0); PCI devices are claimed in placement; \
+         image weights: ImagePropertiesWeigher calls with a non-zero weight",
+    );
     if report.runs.iter().any(|r| r.extrapolated) {
         context.say("* extrapolated from a small upstream run (--skip-upstream)");
     }
@@ -251,13 +281,14 @@ fn print_text(context: &Context, ws: &verda_patch::manifest::Workspace, report: 
         context.say("GPU quota:");
         for (run, g) in gpu {
             context.say(format!(
-                "  {:<14} {} {}: {} held{}, {} request(s) accepted, {} refused{}",
+                "  {:<14} {} {}: {} held{}, {} request(s) accepted ({} then refused by the recheck), {} refused{}",
                 run.variant,
                 g.project,
                 g.alias,
                 g.held,
                 g.limit.map(|l| format!(" of {l}")).unwrap_or_default(),
                 g.requests_accepted,
+                g.requests_refused_on_recheck,
                 g.requests_refused,
                 if g.over_allocation > 0 {
                     format!(", OVER QUOTA by {}", g.over_allocation)

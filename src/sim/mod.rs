@@ -117,6 +117,26 @@ pub struct HarnessRun {
     /// reports past its capacity (real placement only).
     pub over_allocated_hosts: u64,
     pub placement_over_allocated_providers: u64,
+    /// Instances the conductor's quota recheck refused after scheduling
+    /// (their allocations deleted, never built).
+    #[serde(default)]
+    pub quota_recheck_refused: u64,
+    /// Instances a compute could not build on the host chosen for them
+    /// (its record had no room left, or a device was taken): each
+    /// `{"host", "instance", "reason"}`.
+    #[serde(default)]
+    pub build_failures: Vec<serde_json::Value>,
+    /// `ImagePropertiesWeigher` calls that returned a non-zero weight.
+    #[serde(default)]
+    pub image_weights_nonzero: u64,
+    /// Claims whose allocation request was not the instance's own (not its
+    /// flavor's resources or devices): must be 0.
+    #[serde(default)]
+    pub claims_mismatched: u64,
+    /// PCI devices tracked in placement (`[pci] report_in_placement`,
+    /// `[filter_scheduler] pci_in_placement`).
+    #[serde(default)]
+    pub pci_in_placement: bool,
     pub calls: Vec<report::Call>,
     pub held: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
 }

@@ -28,6 +28,20 @@ pub struct Profile {
     pub flavors: Vec<FlavorSpec>,
     pub projects: Vec<ProjectSpec>,
     pub requests: Vec<RequestSpec>,
+    /// Images by name, with their Glance properties: the instances already
+    /// running draw one each, and requests may boot one (`image`). The
+    /// `ImagePropertiesWeigher` weighs hosts by them.
+    #[serde(default)]
+    pub images: Vec<ImageSpec>,
+}
+
+/// An image and its properties (`os_distro`, `hw_machine_type`, …).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageSpec {
+    pub name: String,
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
 }
 
 /// The profile's `[scheduler]` table: nova and placement options that
@@ -50,6 +64,12 @@ pub struct SchedulerSpec {
     pub weigher_multipliers: BTreeMap<String, f64>,
     /// Scheduler requests served at once (1: one after another).
     pub workers: usize,
+    /// placement's `[placement] max_allocation_candidates` (none: its
+    /// default, unlimited).
+    pub max_allocation_candidates: Option<i64>,
+    /// placement's `[placement] allocation_candidates_generation_strategy`
+    /// (`depth-first`, its default, or `breadth-first`).
+    pub allocation_candidates_generation_strategy: Option<String>,
     /// `real` (openstack-placement in process) or `fake` (every host with
     /// room, no database): set by `sim --placement`, not by profiles.
     #[serde(skip_deserializing, default = "real")]
@@ -69,6 +89,8 @@ impl Default for SchedulerSpec {
             shuffle_best_same_weighed_hosts: false,
             weigher_multipliers: BTreeMap::new(),
             workers: 1,
+            max_allocation_candidates: None,
+            allocation_candidates_generation_strategy: None,
             placement: real(),
         }
     }
@@ -159,6 +181,8 @@ pub struct RequestSpec {
     #[serde(default = "one")]
     pub max_count: u64,
     pub availability_zone: Option<String>,
+    /// The image the request boots (one of the profile's `images`).
+    pub image: Option<String>,
     #[serde(default = "one")]
     pub repeat: u64,
 }
@@ -205,6 +229,13 @@ impl Profile {
             return invalid(format!(
                 "scheduler.weigher_multipliers: `{name}` is not a [filter_scheduler] *_weight_multiplier option"
             ));
+        }
+        if let Some(strategy) = &scheduler.allocation_candidates_generation_strategy {
+            if strategy != "depth-first" && strategy != "breadth-first" {
+                return invalid(format!(
+                    "scheduler.allocation_candidates_generation_strategy: `{strategy}` is not depth-first or breadth-first"
+                ));
+            }
         }
         let fleet = &self.fleet;
         if fleet.cells == 0 || fleet.availability_zones.is_empty() || fleet.aggregates_per_zone == 0
@@ -258,6 +289,11 @@ impl Profile {
                     "request {}: needs 1 <= min_count <= max_count",
                     i + 1
                 ));
+            }
+            if let Some(image) = &r.image {
+                if !self.images.iter().any(|i| &i.name == image) {
+                    return invalid(format!("request {}: unknown image `{image}`", i + 1));
+                }
             }
             if let Some(zone) = &r.availability_zone {
                 if !fleet.availability_zones.contains(zone) {
@@ -353,6 +389,7 @@ impl Profile {
                     min_count,
                     max_count,
                     availability_zone: r.availability_zone.clone(),
+                    image: r.image.clone(),
                 });
             }
         }
@@ -384,6 +421,7 @@ impl Profile {
                 })
                 .collect(),
             requests,
+            images: self.images.clone(),
         }
     }
 }
@@ -401,6 +439,7 @@ pub struct Fleet {
     pub flavors: Vec<FlavorSpec>,
     pub projects: Vec<Project>,
     pub requests: Vec<Request>,
+    pub images: Vec<ImageSpec>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -464,6 +503,7 @@ pub struct Request {
     pub min_count: u64,
     pub max_count: u64,
     pub availability_zone: Option<String>,
+    pub image: Option<String>,
 }
 
 /// SplitMix64: tiny, fast, and the same numbers on every platform.
@@ -549,6 +589,8 @@ mod tests {
             && h.memory_mb_used <= h.memory_mb));
         let burst = &fleet.requests[0];
         assert_eq!((burst.min_count, burst.max_count), (100, 100));
+        assert_eq!(burst.image.as_deref(), Some("ubuntu-24.04"));
+        assert_eq!(fleet.images.len(), 2);
         assert_eq!(fleet.requests.len(), 1 + 3 + 4);
     }
 
@@ -572,6 +614,23 @@ mod tests {
         let error = Profile::parse(&text, Path::new("p.toml")).unwrap_err();
         assert!(
             error.to_string().contains("unknown flavor `nope`"),
+            "{error}"
+        );
+        let text = DEFAULT_PROFILE.replace("image = \"windows-2022\"", "image = \"plan9\"");
+        let error = Profile::parse(&text, Path::new("p.toml")).unwrap_err();
+        assert!(
+            error.to_string().contains("unknown image `plan9`"),
+            "{error}"
+        );
+        let text = DEFAULT_PROFILE.replace(
+            "workers = 1\n",
+            "workers = 1\nallocation_candidates_generation_strategy = \"random\"\n",
+        );
+        let error = Profile::parse(&text, Path::new("p.toml")).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("`random` is not depth-first or breadth-first"),
             "{error}"
         );
         let error = Profile::parse("seed = \"x\"", Path::new("p.toml")).unwrap_err();

@@ -43,10 +43,19 @@ pub struct Call {
     /// wall time, hardly changed by other work on the machine.
     #[serde(default)]
     pub cpu_seconds: Option<f64>,
+    /// Allocation requests placement returned (with PCI in placement one
+    /// host can supply many; nova's limit counts these).
+    #[serde(default)]
+    pub allocation_requests: Option<u64>,
     /// NoValidHost and the like.
     pub error: Option<String>,
+    /// The conductor's quota recheck refused the scheduled instances.
+    #[serde(default)]
+    pub recheck_error: Option<String>,
+    /// Instances the computes built (after the recheck).
+    #[serde(default)]
+    pub built: u64,
     /// Per instance: the chosen host, then the alternates.
-    #[serde(skip_serializing)]
     pub hosts: Vec<Vec<String>>,
 }
 
@@ -111,6 +120,18 @@ pub struct Run {
     /// and as placement's usages say (must both be 0).
     pub over_allocated_hosts: u64,
     pub placement_over_allocated_providers: u64,
+    /// Instances the conductor's quota recheck refused after scheduling.
+    pub quota_recheck_refused: u64,
+    /// Instances a compute could not build where the scheduler put them.
+    pub build_failures: Vec<serde_json::Value>,
+    /// Instances built (scheduled and past the recheck).
+    pub built: u64,
+    /// `ImagePropertiesWeigher` calls with a non-zero weight.
+    pub image_weights_nonzero: u64,
+    /// Claims whose allocation request was not the instance's own.
+    pub claims_mismatched: u64,
+    /// PCI devices tracked (and claimed) in placement.
+    pub pci_in_placement: bool,
     /// `seconds` extrapolated from a smaller upstream run (`--skip-upstream`).
     pub extrapolated: bool,
     pub speedup_vs_upstream: Option<f64>,
@@ -153,6 +174,9 @@ pub struct GpuQuota {
     pub held: u64,
     pub requests_accepted: usize,
     pub requests_refused: usize,
+    /// Accepted by the API's check, then refused by the conductor's
+    /// recheck (concurrent requests).
+    pub requests_refused_on_recheck: usize,
     /// Devices held beyond the limit.
     pub over_allocation: u64,
     pub first_refusal: Option<String>,
@@ -293,6 +317,12 @@ fn build_run(profile: &Profile, measured: Measured, upstream: Option<&[Call]>) -
         claim_refusals: run.claim_refusals.clone(),
         over_allocated_hosts: run.over_allocated_hosts,
         placement_over_allocated_providers: run.placement_over_allocated_providers,
+        quota_recheck_refused: run.quota_recheck_refused,
+        build_failures: run.build_failures.clone(),
+        built: run.calls.iter().map(|c| c.built).sum(),
+        image_weights_nonzero: run.image_weights_nonzero,
+        claims_mismatched: run.claims_mismatched,
+        pci_in_placement: run.pci_in_placement,
         extrapolated: sample_of.is_some(),
         speedup_vs_upstream: None,
         slowest_call_speedup: None,
@@ -344,6 +374,7 @@ fn gpu_quota(profile: &Profile, run: &HarnessRun) -> Vec<GpuQuota> {
             held: 0,
             requests_accepted: 0,
             requests_refused: 0,
+            requests_refused_on_recheck: 0,
             over_allocation: 0,
             first_refusal: None,
         });
@@ -372,6 +403,9 @@ fn gpu_quota(profile: &Profile, run: &HarnessRun) -> Vec<GpuQuota> {
                 }
             } else {
                 entry.requests_accepted += 1;
+                if call.recheck_error.is_some() {
+                    entry.requests_refused_on_recheck += 1;
+                }
             }
         }
     }
@@ -729,7 +763,10 @@ mod tests {
             scheduler_seconds: Some(0.2),
             candidates: Some(2),
             cpu_seconds: Some(0.4),
+            allocation_requests: Some(2),
             error: None,
+            recheck_error: None,
+            built: hosts.len() as u64,
             hosts: hosts.iter().map(|h| vec![h.to_string()]).collect(),
         }
     }
@@ -759,6 +796,11 @@ mod tests {
                 claim_refusals: Vec::new(),
                 over_allocated_hosts: 0,
                 placement_over_allocated_providers: 0,
+                quota_recheck_refused: 0,
+                build_failures: Vec::new(),
+                image_weights_nonzero: 0,
+                claims_mismatched: 0,
+                pci_in_placement: true,
                 calls,
                 held: [(
                     "ml-research".to_string(),
