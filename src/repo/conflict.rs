@@ -619,6 +619,31 @@ mod tests {
             .collect()
     }
 
+    /// A conflict of `path` whose three sides are `sides` (base, ours,
+    /// theirs), written as blobs of `git`.
+    fn conflict_of(git: &Git, path: &str, sides: [&[u8]; 3]) -> Conflict {
+        let [base, ours, theirs] = sides.map(|b| Some(git.write_blob(b).unwrap().to_string()));
+        Conflict {
+            path: path.into(),
+            base,
+            ours,
+            theirs,
+        }
+    }
+
+    /// `merge_blobs` of the conflict's three blobs.
+    fn merge(git: &Git, conflict: &Conflict, labels: [&str; 3]) -> crate::repo::MergedFile {
+        let id = |hex: &Option<String>| Oid::from_str(hex.as_ref().unwrap()).unwrap();
+        git.merge_blobs(
+            &conflict.path,
+            id(&conflict.base),
+            id(&conflict.ours),
+            id(&conflict.theirs),
+            labels,
+        )
+        .unwrap()
+    }
+
     fn strs(side: &Side) -> Vec<String> {
         side.lines
             .iter()
@@ -636,12 +661,7 @@ mod tests {
         // ours changes c (conflict) and h (clean); theirs changes c and adds after a.
         let ours = text(&["a", "b", "C-ours", "d", "e", "f", "g", "H"]);
         let theirs = text(&["a", "a2", "b", "C-theirs", "d", "e", "f", "g", "h"]);
-        let conflict = Conflict {
-            path: "f.txt".into(),
-            base: Some(git.write_blob(&base).unwrap().to_string()),
-            ours: Some(git.write_blob(&ours).unwrap().to_string()),
-            theirs: Some(git.write_blob(&theirs).unwrap().to_string()),
-        };
+        let conflict = conflict_of(&git, "f.txt", [&base, &ours, &theirs]);
         let file = git
             .conflicted_file(&conflict, ["base", "ours", "theirs"])
             .unwrap()
@@ -657,15 +677,7 @@ mod tests {
         assert_eq!(h.theirs.range(), Some(3..4));
         // Rendering with the markers gives libgit2's text back; resolving
         // gives the clean file.
-        let merged = git
-            .merge_blobs(
-                "f.txt",
-                Oid::from_str(conflict.base.as_ref().unwrap()).unwrap(),
-                Oid::from_str(conflict.ours.as_ref().unwrap()).unwrap(),
-                Oid::from_str(conflict.theirs.as_ref().unwrap()).unwrap(),
-                ["base", "ours", "theirs"],
-            )
-            .unwrap();
+        let merged = merge(&git, &conflict, ["base", "ours", "theirs"]);
         let (again, left) = file.render(["base", "ours", "theirs"], |_| None);
         assert_eq!(left, 1);
         assert_eq!(
@@ -687,12 +699,7 @@ mod tests {
         let base = text(&["x", "y"]);
         let ours = text(&["x", "y", "up1", "up2"]);
         let theirs = text(&["x", "y", "mine"]);
-        let conflict = Conflict {
-            path: "t.py".into(),
-            base: Some(git.write_blob(&base).unwrap().to_string()),
-            ours: Some(git.write_blob(&ours).unwrap().to_string()),
-            theirs: Some(git.write_blob(&theirs).unwrap().to_string()),
-        };
+        let conflict = conflict_of(&git, "t.py", [&base, &ours, &theirs]);
         let file = git
             .conflicted_file(&conflict, ["b", "o", "t"])
             .unwrap()
@@ -709,26 +716,16 @@ mod tests {
     fn a_binary_conflict_has_no_hunks() {
         let dir = tempfile::tempdir().unwrap();
         let git = Git::open_or_init_bare(dir.path()).unwrap();
-        let blob = |b: &[u8]| Some(git.write_blob(b).unwrap().to_string());
-        let conflict = Conflict {
-            path: "logo.png".into(),
-            base: blob(b"\x89PNG\0base"),
-            ours: blob(b"\x89PNG\0ours"),
-            theirs: blob(b"\x89PNG\0theirs"),
-        };
+        let conflict = conflict_of(
+            &git,
+            "logo.png",
+            [b"\x89PNG\0base", b"\x89PNG\0ours", b"\x89PNG\0theirs"],
+        );
         assert_eq!(
             git.conflicted_file(&conflict, ["b", "o", "t"]).unwrap(),
             None
         );
-        let merged = git
-            .merge_blobs(
-                "logo.png",
-                Oid::from_str(conflict.base.as_ref().unwrap()).unwrap(),
-                Oid::from_str(conflict.ours.as_ref().unwrap()).unwrap(),
-                Oid::from_str(conflict.theirs.as_ref().unwrap()).unwrap(),
-                ["b", "o", "t"],
-            )
-            .unwrap();
+        let merged = merge(&git, &conflict, ["b", "o", "t"]);
         assert!(merged.binary && !merged.clean && merged.content.is_empty());
     }
 
