@@ -565,28 +565,10 @@ impl Git {
     /// stage (the shape [`Git::merge_trees`] reports).
     pub fn index_conflict_sides(&self) -> Result<Vec<Conflict>> {
         let index = self.repo.index().git(|| "reading index".into())?;
-        let mut found = Vec::new();
-        if !index.has_conflicts() {
-            return Ok(found);
-        }
-        for conflict in index.conflicts().git(|| "reading conflicts".into())? {
-            let conflict = conflict.git(|| "reading conflicts".into())?;
-            let id = |e: &Option<git2::IndexEntry>| e.as_ref().map(|e| e.id.to_string());
-            let (base, ours, theirs) = (
-                id(&conflict.ancestor),
-                id(&conflict.our),
-                id(&conflict.their),
-            );
-            if let Some(entry) = conflict.our.or(conflict.their).or(conflict.ancestor) {
-                found.push(Conflict {
-                    path: String::from_utf8_lossy(&entry.path).into_owned(),
-                    base,
-                    ours,
-                    theirs,
-                });
-            }
-        }
-        Ok(found)
+        Ok(super::conflicts_of(&index)?
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect())
     }
 
     /// Write `bytes` to `path` in the work tree; with `resolved`, also

@@ -989,6 +989,37 @@ pub struct Conflict {
     pub theirs: Option<String>,
 }
 
+/// The conflicts of `index`: each with the stage entry that names its path
+/// (ours, else theirs, else the ancestor) and the blob on each stage.
+pub(crate) fn conflicts_of(index: &git2::Index) -> Result<Vec<(git2::IndexEntry, Conflict)>> {
+    let mut found = Vec::new();
+    if !index.has_conflicts() {
+        return Ok(found);
+    }
+    for conflict in index.conflicts().git(|| "reading conflicts".into())? {
+        let conflict = conflict.git(|| "reading conflicts".into())?;
+        let id = |e: &Option<git2::IndexEntry>| e.as_ref().map(|e| e.id.to_string());
+        let (base, ours, theirs) = (
+            id(&conflict.ancestor),
+            id(&conflict.our),
+            id(&conflict.their),
+        );
+        if let Some(entry) = conflict.our.or(conflict.their).or(conflict.ancestor) {
+            let path = String::from_utf8_lossy(&entry.path).into_owned();
+            found.push((
+                entry,
+                Conflict {
+                    path,
+                    base,
+                    ours,
+                    theirs,
+                },
+            ));
+        }
+    }
+    Ok(found)
+}
+
 impl Git {
     pub fn tree_of(&self, commit: Oid) -> Result<Oid> {
         Ok(self.commit_info(commit)?.tree)
@@ -1082,28 +1113,10 @@ impl Git {
             .git(|| "merging trees".into())?;
         let mut unresolved = Vec::new();
         let mut resolved = Vec::new();
-        if index.has_conflicts() {
-            for conflict in index.conflicts().git(|| "reading conflicts".into())? {
-                let conflict = conflict.git(|| "reading conflicts".into())?;
-                let id = |e: &Option<git2::IndexEntry>| e.as_ref().map(|e| e.id.to_string());
-                let (base, ours, theirs) = (
-                    id(&conflict.ancestor),
-                    id(&conflict.our),
-                    id(&conflict.their),
-                );
-                let Some(entry) = conflict.our.or(conflict.their).or(conflict.ancestor) else {
-                    continue;
-                };
-                let found = Conflict {
-                    path: String::from_utf8_lossy(&entry.path).into_owned(),
-                    base,
-                    ours,
-                    theirs,
-                };
-                match resolve(&found) {
-                    Some(blob) => resolved.push((entry, found.path, blob)),
-                    None => unresolved.push(found),
-                }
+        for (entry, found) in conflicts_of(&index)? {
+            match resolve(&found) {
+                Some(blob) => resolved.push((entry, found.path, blob)),
+                None => unresolved.push(found),
             }
         }
         if !unresolved.is_empty() {
@@ -1189,17 +1202,11 @@ impl Git {
 
     /// Paths with unresolved conflicts in the index.
     pub fn index_conflicts(&self) -> Result<Vec<String>> {
-        let index = self.repo.index().git(|| "reading index".into())?;
-        let mut paths = Vec::new();
-        if index.has_conflicts() {
-            for conflict in index.conflicts().git(|| "reading conflicts".into())? {
-                let conflict = conflict.git(|| "reading conflicts".into())?;
-                if let Some(entry) = conflict.our.or(conflict.their).or(conflict.ancestor) {
-                    paths.push(String::from_utf8_lossy(&entry.path).into_owned());
-                }
-            }
-        }
-        Ok(paths)
+        Ok(self
+            .index_conflict_sides()?
+            .into_iter()
+            .map(|c| c.path)
+            .collect())
     }
 
     /// The tree the index describes (after the user's `git add`).
